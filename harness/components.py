@@ -1,0 +1,281 @@
+"""What a component of each plugin family is: the data it exchanges and the base class it extends.
+
+A plugin registers component *classes*.  The harness builds one with the options the spec gives
+(validated against the class's ``Options`` pydantic model, unknown keys rejected) and then calls
+the family's method.  Components never see the spec file; errors about their options are reported
+by the harness with file, line and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from harness.context import StageContext
+
+
+class Options(BaseModel):
+    """Base for component options: strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoOptions(Options):
+    """For components that take no options."""
+
+
+class Component:
+    """Base of every component: holds validated options and says its version for cache keys."""
+
+    Options: ClassVar[type[Options]] = NoOptions
+    #: Bump when output for the same input changes; it is part of every cache key.
+    version: ClassVar[str] = "1"
+    #: One line shown by ``harness plugins``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    def check(self, base_dir: Path) -> list[tuple[str, str]]:
+        """Cheap checks for ``harness validate`` (e.g. a path exists): ``(option, message)`` pairs."""
+        return []
+
+
+# --- corpus ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    """One law as a source yields it and cleaners pass it on."""
+
+    id: str
+    title: str
+    category: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Dropped:
+    """A cleaner's verdict that a document goes no further, with the reason for the report."""
+
+    reason: str
+
+
+@dataclass
+class CleanResult:
+    """What a cleaner did to one document: the new document (or a drop) and what it removed."""
+
+    document: Document | Dropped
+    #: counters for the corpus report, e.g. ``{"header_lines": 120, "footer_lines": 40}``
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Article:
+    """One article of a law; the columns of ``articles.parquet``."""
+
+    law_id: str
+    law_title: str
+    category: str
+    part: str  # body | transitorio | decree_transitorio
+    label: str  # "1o", "10 Bis"
+    number: int
+    path: list[str]
+    text: str
+    reform_notes: list[str] = field(default_factory=list)
+    derogated: bool = False
+
+    @property
+    def article_id(self) -> str:
+        """Stable id across runs: law, part and label."""
+        return f"{self.law_id}::{self.part}::{self.label}"
+
+    def to_row(self) -> dict[str, Any]:
+        """Row for Parquet/JSON, with ``article_id``."""
+        return {"article_id": self.article_id, **asdict(self)}
+
+
+class DataSource(Component):
+    """Yields law documents (family ``data_sources``)."""
+
+    def documents(self, ctx: StageContext) -> Iterator[Document]:
+        """Yield every document; report skipped inputs through ``ctx.report_input``."""
+        raise NotImplementedError
+
+
+class Cleaner(Component):
+    """Document → document or drop (family ``cleaners``)."""
+
+    def clean(self, doc: Document) -> CleanResult:
+        """Return the cleaned document or a :class:`Dropped` with its reason."""
+        raise NotImplementedError
+
+
+class Structurer(Component):
+    """Law → articles with hierarchy (family ``structurers``)."""
+
+    def structure(self, doc: Document) -> list[Article]:
+        """Split one cleaned law into articles."""
+        raise NotImplementedError
+
+
+class Deduplicator(Component):
+    """Removes exact and near duplicates (family ``deduplicators``)."""
+
+    def deduplicate(self, articles: Sequence[Article]) -> tuple[list[Article], dict[str, Any]]:
+        """Return the kept articles and a JSON-able report (clusters, counts)."""
+        raise NotImplementedError
+
+
+# --- instructions ---------------------------------------------------------------------------
+
+
+@dataclass
+class InstructionPair:
+    """One generated training example with its provenance."""
+
+    instruction: str
+    response: str
+    task_type: str
+    law_id: str
+    article_label: str
+    generator: str
+    template_or_model: str
+    context: str = ""
+    language: str = "es"
+
+
+class InstructionGenerator(Component):
+    """Articles → instruction/response pairs (family ``instruction_generators``)."""
+
+    def generate(
+        self, articles: Sequence[Article], budget: int, task_types: dict[str, float], ctx: StageContext
+    ) -> Iterator[InstructionPair]:
+        """Yield up to ``budget`` pairs with roughly the ``task_types`` mix (weights sum to 1)."""
+        raise NotImplementedError
+
+
+# --- training -------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainJob:
+    """Everything a trainer needs; paths are absolute."""
+
+    model: ResolvedModel
+    dtype: str
+    train_path: Path  # DAPT: blocks parquet; SFT: instructions.jsonl
+    eval_path: Path | None
+    method: str
+    method_options: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    output_dir: Path  # the final PEFT adapter folder goes here
+    checkpoint_dir: Path  # survives a crash: resume from here
+    seed: int
+    #: adapters to load first: name → (path, trainable)
+    init_adapters: dict[str, tuple[Path, bool]] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    """Efficiency figures and the loss curve of one trained adapter."""
+
+    metrics: dict[str, Any]
+    loss_curve: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Trainer(Component):
+    """Dataset + base (+adapter) → PEFT adapter (family ``trainers``)."""
+
+    def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:
+        """Train, writing a standard PEFT folder into ``job.output_dir``; resume from checkpoints."""
+        raise NotImplementedError
+
+
+# --- models ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ResolvedModel:
+    """A model reference resolved to a local Hugging Face folder, and where it really came from.
+
+    Every model source resolves to a folder that ``from_pretrained`` (and lm-eval's
+    ``pretrained=``) accepts; the manifest and the leaderboard record ``source`` and ``notes``.
+    """
+
+    reference: str
+    path: Path
+    source: str  # model source component name
+    notes: str = ""  # e.g. "Q4_K_M GGUF from PyPI, dequantized"
+    revision: str = ""  # content hash or commit, part of cache keys
+
+    def describe(self) -> dict[str, str]:
+        """JSON-able record for the manifest."""
+        return {
+            "reference": self.reference,
+            "path": str(self.path),
+            "source": self.source,
+            "notes": self.notes,
+            "revision": self.revision,
+        }
+
+
+class ModelSource(Component):
+    """Model reference → local model folder (family ``model_sources``)."""
+
+    def resolve(self, reference: str) -> ResolvedModel | None:
+        """Resolve ``reference``, or return None when this source does not have it."""
+        raise NotImplementedError
+
+
+# --- metrics and reports --------------------------------------------------------------------
+
+
+@dataclass
+class MetricSpec:
+    """An lm-eval-compatible metric: pushed into lm-eval's registry by the harness.
+
+    ``fn`` is lm-eval's per-sample metric function (``fn(references=..., predictions=...)`` for
+    generation tasks, or ``fn(items)`` passthrough); ``aggregation`` reduces the per-sample values.
+    """
+
+    fn: Any
+    aggregation: Any
+    higher_is_better: bool = True
+    output_type: str | list[str] = "generate_until"
+
+
+class Metric(Component):
+    """Family ``metrics``: a component whose ``spec()`` gives the lm-eval metric."""
+
+    def spec(self) -> MetricSpec:
+        """The lm-eval metric definition."""
+        raise NotImplementedError
+
+
+class ReportFormat(Component):
+    """Results → one leaderboard format (family ``report_formats``)."""
+
+    extension: ClassVar[str] = "txt"
+
+    def render(self, board: Any) -> str | bytes:
+        """Render the leaderboard (a :class:`harness.leaderboard.Leaderboard`)."""
+        raise NotImplementedError
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Yield lists of at most ``size`` items."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,124 @@
+"""What a spec expands to: the adapters to train (sweep grid points) and the systems to evaluate."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.spec.model import Spec
+
+
+@dataclass
+class AdapterPlan:
+    """One adapter to train: a grid point of the ``dapt`` or ``sft`` section."""
+
+    name: str  # "dapt", "dapt[method=ia3]", "sft[dapt_trainable=True]"
+    role: str  # dapt | sft
+    trainer: str
+    method: str
+    method_options: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    budget: dict[str, Any]
+    #: adapter (plan name) this one is trained on top of, or None for the base model
+    parent: str | None = None
+    parent_trainable: bool = False
+    sweep: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SystemPlan:
+    """One system to evaluate: the base model plus adapters, composed one way."""
+
+    name: str
+    adapters: list[str]  # adapter plan names, bottom first
+    composition: str = "stacked"
+    weights: list[float] | None = None
+
+
+def _grid(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Expand list values into the cartesian product of single values."""
+    keys = [k for k, v in values.items() if isinstance(v, list)]
+    if not keys:
+        return [{}]
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(values[k] for k in keys))]
+
+
+def _suffix(point: dict[str, Any]) -> str:
+    return "[" + ",".join(f"{k}={v}" for k, v in point.items()) + "]" if point else ""
+
+
+def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(sweep point, concrete settings) for every grid point of one training section."""
+    flat: dict[str, Any] = {"method": section.method}
+    flat.update({f"method_options.{k}": v for k, v in section.method_options.items()})
+    flat.update({f"hyperparameters.{k}": v for k, v in section.hyperparameters.items()})
+    if role == "sft":
+        flat["dapt_trainable"] = section.dapt_trainable if with_parent else False
+    out = []
+    for point in _grid(flat):
+        concrete = {**flat, **point}
+        out.append(({k.split(".")[-1]: v for k, v in point.items()}, concrete))
+    return out
+
+
+def plan_adapters(spec: Spec) -> list[AdapterPlan]:
+    """Every adapter the systems need.
+
+    DAPT: one per grid point.  SFT: trained on the bare base for systems ``base+sft``, and on each
+    DAPT point for systems ``base+dapt+sft`` (where ``dapt_trainable`` picks the frozen or the
+    trainable arm, and may itself be swept).
+    """
+    plans: list[AdapterPlan] = []
+    if spec.dapt is not None and spec.dapt.enabled:
+        plans += [_make("dapt", spec.dapt, point, c, None, False) for point, c in _expand("dapt", spec.dapt)]
+    if spec.sft is None or not spec.sft.enabled:
+        return plans
+    shapes = {tuple(s.adapters or []) for s in spec.systems}
+    if ("sft",) in shapes:
+        for point, c in _expand("sft", spec.sft, with_parent=False):
+            plans.append(_make("sft", spec.sft, point, c, None, False))
+    if ("dapt", "sft") in shapes:
+        for parent in [p for p in plans if p.role == "dapt"]:
+            for point, c in _expand("sft", spec.sft):
+                plan = _make("sft", spec.sft, point, c, parent.name, bool(c["dapt_trainable"]))
+                plan.name = f"{parent.name}+{plan.name}"
+                plans.append(plan)
+    return plans
+
+
+def _make(role: str, section: Any, point: dict, c: dict, parent: str | None, trainable: bool) -> AdapterPlan:
+    return AdapterPlan(
+        name=role + _suffix(point),
+        role=role,
+        trainer=section.trainer,
+        method=c["method"],
+        method_options={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("method_options.")},
+        hyperparameters={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("hyperparameters.")},
+        budget=section.budget.model_dump(exclude_none=True),
+        parent=parent,
+        parent_trainable=trainable,
+        sweep=point,
+    )
+
+
+def plan_systems(spec: Spec, adapters: list[AdapterPlan]) -> list[SystemPlan]:
+    """Expand each spec system over the sweep: ``base+dapt`` becomes one system per DAPT point."""
+    systems: list[SystemPlan] = []
+    for system in spec.systems:
+        shape = tuple(system.adapters or [])
+        if shape == ("dapt",):
+            tops = [p for p in adapters if p.role == "dapt"]
+        elif shape == ("sft",):
+            tops = [p for p in adapters if p.role == "sft" and p.parent is None]
+        elif shape == ("dapt", "sft"):
+            tops = [p for p in adapters if p.role == "sft" and p.parent is not None]
+        else:
+            tops = []
+        if not shape:
+            systems.append(SystemPlan(system.name, [], system.composition, system.weights))
+        for top in tops:
+            chain = [top.parent, top.name] if top.parent else [top.name]
+            name = system.name if len(tops) == 1 else f"base+{top.name}"
+            systems.append(SystemPlan(name, chain, system.composition, system.weights))
+    return systems

@@ -1,0 +1,36 @@
+"""The ``corpus`` section: sources, ordered cleaners, structure, dedup, splits, DAPT blocks."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from harness.spec.common import ComponentRef, Strict
+
+
+class SplitSection(Strict):
+    """Deterministic splits; held-out evaluation articles never reach training."""
+
+    seed: int | None = None  # defaults to the spec's seed
+    validation_fraction: float = Field(0.02, ge=0, lt=1)
+    #: task folders (under tasks/ or paths) whose held-out article ids are excluded from training
+    exclude_heldout_from: list[str] = Field(default_factory=lambda: ["mx_legal"])
+    max_train_articles: int | None = Field(None, gt=0)
+
+
+class BlocksSection(Strict):
+    """Packing of DAPT text into fixed-length token blocks."""
+
+    block_size: int = Field(512, gt=8)
+    max_train_blocks: int | None = Field(None, gt=0)
+    max_validation_blocks: int | None = Field(None, gt=0)
+
+
+class CorpusSection(Strict):
+    """Where the laws come from and how they become training text."""
+
+    sources: list[ComponentRef] = Field(min_length=1)
+    cleaners: list[ComponentRef] = Field(default_factory=list)
+    structurer: ComponentRef = Field(default_factory=lambda: ComponentRef(name="mx_articles"))
+    dedup: list[ComponentRef] = Field(default_factory=list)
+    split: SplitSection = Field(default_factory=SplitSection)
+    blocks: BlocksSection = Field(default_factory=BlocksSection)

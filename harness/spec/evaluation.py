@@ -1,0 +1,40 @@
+"""The ``evaluation``, ``report`` and ``regression`` sections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from harness.spec.common import Strict
+
+
+class EvaluationSection(Strict):
+    """Which lm-eval tasks every system runs, and how."""
+
+    tasks: list[str] = Field(min_length=1)
+    limit: int | None = Field(None, gt=0)
+    task_limits: dict[str, int] = Field(default_factory=dict)
+    batch_size: int = Field(8, gt=0)
+    num_fewshot: int | None = Field(None, ge=0)
+    bootstrap_iters: int = Field(1000, ge=0)
+    max_gen_toks: int = Field(32, gt=0)
+    metric_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReportSection(Strict):
+    """Leaderboard formats written beside the run (``terminal`` is printed)."""
+
+    formats: list[str] = Field(default_factory=lambda: ["terminal", "md", "csv", "json", "html"])
+
+
+class RegressionSection(Strict):
+    """The regression gate: baseline system, per-metric tolerances, significance level."""
+
+    baseline: str | None = None
+    alpha: float = Field(0.05, gt=0, lt=1)
+    tolerances: dict[str, float] = Field(default_factory=dict)
+    metrics: list[str] | None = None
+    #: also gate every trained system against the baseline at the end of ``harness run``
+    gate_in_run: bool = False
+    candidates: list[str] = Field(default_factory=list)

@@ -1,0 +1,140 @@
+"""Load a spec: YAML with lines → profile overrides → pydantic → checks against the plugins."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from harness.errors import HarnessError, SpecError
+from harness.spec.model import Spec
+from harness.spec.yamlload import LineMap, Loc, load_yaml_with_lines
+
+if TYPE_CHECKING:
+    from harness.plugins import Registry
+
+PROFILES = ("auto", "cpu", "gpu")
+
+
+class SpecErrors(HarnessError):
+    """Several spec problems at once; each is a :class:`SpecError` with file and line."""
+
+    exit_code = 2
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        super().__init__(errors[0].message, file=errors[0].file, line=errors[0].line, field=errors[0].field)
+        self.errors = errors
+
+    def one_line(self) -> str:
+        return "\n".join(error.one_line() for error in self.errors)
+
+
+@dataclass
+class LoadedSpec:
+    """A validated spec with what is needed to report on it."""
+
+    spec: Spec
+    path: Path
+    profile: str
+    profile_reason: str
+    raw: dict[str, Any]
+    lines: LineMap = field(default_factory=LineMap)
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the spec resolve against the spec file's folder."""
+        return self.path.parent
+
+    def error(self, loc: Loc, message: str) -> SpecError:
+        """A :class:`SpecError` pointing at ``loc`` in the spec file."""
+        return SpecError(message, file=str(self.path), line=self.lines.line_for(loc), field=dotted(loc))
+
+
+def dotted(loc: Loc) -> str:
+    """``("corpus", "cleaners", 2, "name")`` → ``corpus.cleaners[2].name``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def pick_profile(requested: str) -> tuple[str, str]:
+    """Resolve ``auto`` by CUDA availability; return the profile and why it was picked."""
+    if requested not in PROFILES:
+        raise SpecError(f"unknown profile {requested!r}; choose one of {', '.join(PROFILES)}", field="--profile")
+    if requested != "auto":
+        return requested, "requested"
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    except ImportError:
+        cuda = False
+    return ("gpu", "auto: CUDA is available") if cuda else ("cpu", "auto: no CUDA device")
+
+
+def _merge(base: Any, override: Any, lines: LineMap, base_loc: Loc, over_loc: Loc) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = _merge(base.get(key), value, lines, (*base_loc, key), (*over_loc, key))
+        return out
+    # the overriding value now sits at base_loc: point its lines at the profile block
+    for loc, line in list(lines.items()):
+        if loc[: len(over_loc)] == over_loc:
+            lines[(*base_loc, *loc[len(over_loc) :])] = line
+    return copy.deepcopy(override)
+
+
+def load_spec(
+    path: str | Path, profile: str = "auto", registry: Registry | None = None, check_paths: bool = True
+) -> LoadedSpec:
+    """Load, apply the profile, validate; with a registry also check every named component."""
+    path = Path(path)
+    raw, lines = load_yaml_with_lines(path)
+    if not isinstance(raw, dict):
+        raise SpecError("the spec must be a mapping", file=str(path), line=1)
+    chosen, reason = pick_profile(profile)
+    profiles = raw.get("profiles") or {}
+    if isinstance(profiles, dict):
+        unknown = [name for name in profiles if name not in ("cpu", "gpu")]
+        if unknown:
+            loc = ("profiles", unknown[0])
+            raise SpecError(f"unknown profile {unknown[0]!r}; profiles are cpu and gpu", file=str(path), line=lines.line_for(loc), field=dotted(loc))
+        override = profiles.get(chosen)
+        if isinstance(override, dict):
+            body = {k: v for k, v in raw.items() if k != "profiles"}
+            raw = {**_merge(body, override, lines, (), ("profiles", chosen)), "profiles": profiles}
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecErrors([_from_pydantic(path, lines, err) for err in exc.errors()]) from None
+    loaded = LoadedSpec(spec, path, chosen, reason, raw, lines)
+    problems = check_spec(loaded, registry, check_paths=check_paths)
+    if problems:
+        raise SpecErrors(problems)
+    return loaded
+
+
+def _from_pydantic(path: Path, lines: LineMap, err: Any) -> SpecError:
+    loc = tuple(err["loc"])
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+    elif "input" in err and err["type"].endswith("_type") or err["type"].endswith("_parsing"):
+        message = f"{message} (got {err['input']!r})"
+    message = message.removeprefix("Value error, ")
+    return SpecError(message, file=str(path), line=lines.line_for(loc), field=dotted(loc))
+
+
+def check_spec(loaded: LoadedSpec, registry: Registry | None, check_paths: bool = True) -> list[SpecError]:
+    """Cross-field checks, then components against the plugin registry (when given)."""
+    from harness.spec.checks import check_components, check_structure
+
+    problems = check_structure(loaded)
+    if registry is not None:
+        problems += check_components(loaded, registry, check_paths=check_paths)
+    return problems

@@ -1,0 +1,77 @@
+"""The benchmark spec: the root model and its ``model`` and ``systems`` sections."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from harness.spec.common import Strict
+from harness.spec.corpus import CorpusSection
+from harness.spec.evaluation import EvaluationSection, RegressionSection, ReportSection
+from harness.spec.instructions import InstructionsSection
+from harness.spec.training import SFTSection, TrainingSection
+
+ADAPTER_ROLES = ("dapt", "sft")
+
+
+class ModelSection(Strict):
+    """The base model: a reference resolved by the model sources, in order."""
+
+    id: str = Field(min_length=1)
+    sources: list[str] = Field(default_factory=lambda: ["local", "huggingface", "gemma_gguf_package"])
+    source_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+
+
+class SystemSpec(Strict):
+    """One adapter combination to evaluate: ``base``, ``base+dapt``, ``base+dapt+sft`` …"""
+
+    name: str = Field(min_length=1)
+    adapters: list[str] | None = None  # default: parsed from the name
+    composition: Literal["stacked", "merged", "weighted"] = "stacked"
+    weights: list[float] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _adapters_from_name(self) -> SystemSpec:
+        if self.adapters is None:
+            parts = self.name.split("+")
+            if parts[0] != "base":
+                raise ValueError(f"system name {self.name!r} must start with 'base' or list its adapters")
+            self.adapters = parts[1:]
+        for adapter in self.adapters:
+            if adapter not in ADAPTER_ROLES:
+                raise ValueError(f"unknown adapter {adapter!r} in system {self.name!r}; known: {', '.join(ADAPTER_ROLES)}")
+        return self
+
+
+class Spec(Strict):
+    """A whole benchmark."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = 0
+    model: ModelSection
+    corpus: CorpusSection
+    dapt: TrainingSection | None = None
+    instructions: InstructionsSection | None = None
+    sft: SFTSection | None = None
+    systems: list[SystemSpec] = Field(default_factory=lambda: [SystemSpec(name="base")])
+    evaluation: EvaluationSection
+    report: ReportSection = Field(default_factory=ReportSection)
+    regression: RegressionSection = Field(default_factory=RegressionSection)
+    #: overrides per profile, merged into the spec before validation
+    profiles: dict[Literal["cpu", "gpu"], dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w.-]+", value):
+            raise ValueError("use letters, digits, '.', '-' and '_' only (it names the run folder)")
+        return value

@@ -1,0 +1,3 @@
+"""Built-in instructions plugin (placeholder until its issue fills it)."""
+
+from __future__ import annotations
