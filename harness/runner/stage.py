@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.progress import Progress
+
 if TYPE_CHECKING:
     from harness.context import StageContext
     from harness.plugins import Registry
@@ -30,7 +32,7 @@ class Stage:
     name: str
     kind: str
     config: dict[str, Any]
-    execute: Execute
+    execute: Execute | None
     inputs: dict[str, Stage] = field(default_factory=dict)
     #: where the run folder exposes this stage's output besides stages/<name> ("adapters/dapt")
     publish_as: str | None = None
@@ -39,8 +41,21 @@ class Stage:
     output: Path | None = None
     record: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def external(cls, name: str, path: Path) -> Stage:
+        """A finished input from outside the pipeline (e.g. a candidate adapter folder)."""
+        digest = hashlib.sha256()
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(file.relative_to(path).as_posix().encode())
+            digest.update(file.read_bytes())
+        stage = cls(name=name, kind="external", config={"path": str(path)}, execute=None)
+        stage.key, stage.output, stage.cached = digest.hexdigest()[:20], path, True
+        return stage
+
     def compute_key(self) -> str:
         """Hash of config and input keys (inputs must have their keys already)."""
+        if self.kind == "external":
+            return self.key
         payload = {
             "kind": self.kind,
             "config": self.config,
@@ -60,6 +75,7 @@ class RunInfo:
     run_dir: Path
     cache: Path
     device: str
-    limit: int | None = None
+    progress: Progress = field(default_factory=Progress)
     force: set[str] = field(default_factory=set)
+    #: names of the stages executed (not taken from cache) in this run
     executed: list[str] = field(default_factory=list)

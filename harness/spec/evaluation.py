@@ -29,12 +29,19 @@ class ReportSection(Strict):
 
 
 class RegressionSection(Strict):
-    """The regression gate: baseline system, per-metric tolerances, significance level."""
+    """The regression gate: baseline system, per-metric tolerances, significance level.
+
+    ``tolerances`` maps ``task/metric``, ``metric`` or ``default`` to the largest drop (in the
+    metric's own units, e.g. 0.02 accuracy or 1.5 perplexity) that still passes when significant.
+    ``metrics`` restricts the gate to those ``task/metric`` or ``metric`` names.
+    """
 
     baseline: str | None = None
     alpha: float = Field(0.05, gt=0, lt=1)
     tolerances: dict[str, float] = Field(default_factory=dict)
     metrics: list[str] | None = None
+    bootstrap_iters: int = Field(2000, ge=100)
+    seed: int = 0
     #: also gate every trained system against the baseline at the end of ``harness run``
     gate_in_run: bool = False
     candidates: list[str] = Field(default_factory=list)

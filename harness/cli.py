@@ -1,0 +1,181 @@
+"""The ``harness`` command line: run, validate, plugins, leaderboard, regress, tasks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.errors import HarnessError
+
+COMMANDS = ("run", "validate", "plugins", "leaderboard", "regress", "tasks")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Benchmark PEFT domain adaptation of LLMs (Mexican federal law first).")
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for expected errors too")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a benchmark spec; unchanged stages come from cache")
+    run.add_argument("spec", type=Path)
+    run.add_argument("--profile", default="auto", help="auto (default: gpu if CUDA is present), cpu or gpu")
+    run.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: runs)")
+    run.add_argument("--only", nargs="+", default=[], metavar="STAGE", help="run only these stages (and what they need)")
+    run.add_argument("--systems", nargs="+", default=None, metavar="SYSTEM", help="evaluate only these systems")
+    run.add_argument("--limit", type=int, default=None, help="evaluate at most N items per task")
+    run.add_argument("--force", nargs="+", default=[], metavar="STAGE", help="recompute these stages even if cached")
+    run.add_argument("--run-id", default=None, help="run folder name (default: UTC timestamp)")
+    run.add_argument("--cache", type=Path, default=None, help="stage cache (default: OUT/.cache)")
+
+    validate = sub.add_parser("validate", help="check a spec and that every named component exists")
+    validate.add_argument("spec", type=Path)
+    validate.add_argument("--profile", default="auto")
+
+    plugins = sub.add_parser("plugins", help="table of loaded plugins and their components")
+    plugins.add_argument("--hook", default=None, help="only plugins implementing this hook")
+
+    board = sub.add_parser("leaderboard", help="aggregate one or many runs into a leaderboard")
+    board.add_argument("runs", nargs="+", type=Path)
+    board.add_argument("--format", default="terminal", help="terminal, md, csv, html, json or any report plugin")
+    board.add_argument("--output", type=Path, default=None)
+
+    regress = sub.add_parser("regress", help="evaluate an adapter and gate it against the baseline")
+    regress.add_argument("spec", type=Path)
+    regress.add_argument("--adapter", action="append", required=True, metavar="NAME=PATH")
+    regress.add_argument("--baseline", default=None, help="a system of the spec or a results JSON")
+    regress.add_argument("--profile", default="auto")
+    regress.add_argument("--out", type=Path, default=Path("runs"))
+    regress.add_argument("--limit", type=int, default=None)
+
+    tasks = sub.add_parser("tasks", help="build the frozen evaluation task data")
+    tasks.add_argument("action", choices=["build"])
+    tasks.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``harness`` script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.showwarning = _show_warning
+    try:
+        return int(_dispatch(args) or 0)
+    except HarnessError as exc:
+        if args.debug:
+            raise
+        print(f"harness: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("harness: interrupted; finished stages are cached, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"harness: warning: {message}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _cmd_run(args)
+    if args.command == "validate":
+        return _cmd_validate(args)
+    if args.command == "plugins":
+        return _cmd_plugins(args)
+    if args.command == "leaderboard":
+        return _cmd_leaderboard(args)
+    if args.command == "regress":
+        return _cmd_regress(args)
+    from harness.evaluation.build_cli import main as tasks_build
+
+    return tasks_build(args.rest)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from harness.runner.run import RunOptions, run_pipeline
+
+    options = RunOptions(
+        profile=args.profile,
+        out=args.out,
+        only=args.only,
+        systems=args.systems,
+        limit=args.limit,
+        force=args.force,
+        run_id=args.run_id,
+        cache=args.cache,
+    )
+    result = run_pipeline(args.spec, options)
+    from harness.report import finish_run
+
+    return finish_run(result)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from harness.plugins import load_registry
+    from harness.spec.load import load_spec
+
+    loaded = load_spec(args.spec, args.profile, load_registry())
+    print(f"{args.spec}: ok (profile {loaded.profile}: {loaded.profile_reason})")
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from harness.plugins import FAMILIES, build_registry, get_plugin_manager
+
+    pm = get_plugin_manager()
+    registry = build_registry(pm)
+    hooked = None
+    if args.hook:
+        caller = getattr(pm.hook, args.hook, None)
+        if caller is None:
+            from harness.errors import SpecError
+
+            raise SpecError(f"unknown hook {args.hook!r}; hooks: {', '.join(sorted(h for h in dir(pm.hook) if not h.startswith('_')))}", field="--hook")
+        hooked = {impl.plugin_name for impl in caller.get_hookimpls()}
+    table = Table(title="harness plugins")
+    for column in ("plugin", "version", "origin", "distribution", "components"):
+        table.add_column(column)
+    for info in registry.plugins:
+        if hooked is not None and info.name not in hooked:
+            continue
+        parts = []
+        for family in FAMILIES:
+            names = [n for n, r in registry.components.get(family, {}).items() if r.plugin == info.name]
+            if names:
+                parts.append(f"{family}: {', '.join(sorted(names))}")
+        table.add_row(info.name, info.version, info.origin, info.distribution, "\n".join(parts) or "-")
+    for broken in registry.broken:
+        table.add_row(broken.name, "-", "entry point (FAILED)", broken.distribution, broken.error)
+    Console().print(table)
+    return 0
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from harness.report import leaderboard_command
+
+    return leaderboard_command(args.runs, args.format, args.output)
+
+
+def _cmd_regress(args: argparse.Namespace) -> int:
+    from harness.errors import SpecError
+    from harness.regress.cli import regress
+
+    adapters = {}
+    for item in args.adapter:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise SpecError(f"expected NAME=PATH, got {item!r}", field="--adapter")
+        adapters[name] = Path(path)
+    return regress(args.spec, adapters, args.baseline, args.profile, args.out, args.limit)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

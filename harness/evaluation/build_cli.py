@@ -1,0 +1,91 @@
+"""``harness tasks build``: rebuild the frozen ``mx_legal`` task data.
+
+Articles come from the corpus pipeline's ``dedup`` output (``--articles .../articles.parquet``)
+or, without it, from the simple extractor over the raw corpus (``--raw``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.components import Article
+from harness.errors import DataError, HarnessError
+
+
+def default_raw_corpus() -> Path:
+    """``$HARNESS_RAW_CORPUS`` or ``shared/data/mx_laws_raw`` beside the checkout."""
+    env = os.environ.get("HARNESS_RAW_CORPUS")
+    if env:
+        return Path(env)
+    from harness.paths import tasks_dir
+
+    return tasks_dir().parent.parent / "shared" / "data" / "mx_laws_raw"
+
+
+def articles_from_parquet(path: Path) -> list[Article]:
+    """Read ``articles.parquet`` (columns of ``Article.to_row()``) back into articles."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise DataError("articles file not found", file=str(path))
+    fields = set(Article.__dataclass_fields__)
+    articles = []
+    for row in pq.read_table(path).to_pylist():
+        values = {k: v for k, v in row.items() if k in fields}
+        values["path"] = list(values.get("path") or [])
+        values["reform_notes"] = list(values.get("reform_notes") or [])
+        articles.append(Article(**values))
+    return articles
+
+
+def _source(args: argparse.Namespace) -> tuple[list[Article], dict[str, Any]]:
+    if args.articles:
+        path = Path(args.articles)
+        articles = articles_from_parquet(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return articles, {"kind": "corpus pipeline articles", "path": path.name, "sha256": digest}
+    from harness.evaluation.articles_fallback import articles_from_raw_corpus
+
+    raw = Path(args.raw) if args.raw else default_raw_corpus()
+    manifest = raw / "manifest.csv"
+    if not manifest.is_file():
+        raise DataError("raw corpus not found (no manifest.csv); pass --raw or --articles", file=str(raw))
+    digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    return articles_from_raw_corpus(raw), {
+        "kind": "raw corpus, simple fallback extractor (rebuild from the corpus pipeline when available)",
+        "path": raw.name,
+        "manifest_sha256": digest,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``harness tasks build``; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="harness tasks build", description=__doc__)
+    parser.add_argument("--articles", help="articles.parquet from the corpus pipeline's dedup stage")
+    parser.add_argument("--raw", help="raw corpus folder (manifest.csv + federales/txt); default: the shared copy")
+    parser.add_argument("--out", help="output folder (default: tasks/mx_legal/data of the installed tasks)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from harness.evaluation.build import build_tasks
+    from harness.evaluation.taskdata import data_dir
+
+    try:
+        articles, source = _source(args)
+        out = Path(args.out) if args.out else data_dir()
+        manifest = build_tasks(articles, out, args.seed, source=source)
+    except HarnessError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    summary = {name: entry["items"] for name, entry in manifest["files"].items()}
+    print(f"wrote {out}: {json.dumps(summary)}; {len(manifest['heldout_article_ids'])} held-out articles")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Read run folders (manifest, results, training logs) into a :class:`Leaderboard`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from harness.errors import DataError
+from harness.leaderboard.model import (
+    AdapterInfo,
+    Entry,
+    Leaderboard,
+    MetricColumn,
+    MetricValue,
+    RunSummary,
+    default_higher_is_better,
+)
+
+Z95 = 1.959963984540054
+
+
+def find_runs(paths: list[Path]) -> list[Path]:
+    """Expand each path: a run folder (has ``manifest.json``) or a folder of runs (one level down,
+    e.g. ``runs/<benchmark>``, or two, e.g. ``runs``), in sorted order."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if (path / "manifest.json").is_file():
+            found.append(path)
+            continue
+        if not path.is_dir():
+            raise DataError(f"run folder {path} does not exist", file=str(path))
+        nested = sorted(p.parent for p in path.glob("manifest.json")) or sorted(path.glob("*/manifest.json"))
+        nested = nested or sorted(path.glob("*/*/manifest.json"))
+        if not nested:
+            raise DataError(f"{path} is not a run folder (no manifest.json in it or below)", file=str(path))
+        found += [p.parent if p.name == "manifest.json" else p for p in nested]
+    unique: list[Path] = []
+    for run in found:
+        if run.resolve() not in [u.resolve() for u in unique]:
+            unique.append(run)
+    return unique
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Load a JSON file or raise a :class:`DataError` naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read {path.name}: {exc}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise DataError("expected a JSON object", file=str(path))
+    return data
+
+
+def collect(run_dirs: list[Path]) -> Leaderboard:
+    """Build the leaderboard of every system in the given runs (run order, then system order)."""
+    board = Leaderboard()
+    columns: dict[str, MetricColumn] = {}
+    for run_dir in find_runs(list(run_dirs)):
+        manifest = read_json(run_dir / "manifest.json")
+        summary = _summary(run_dir, manifest)
+        board.runs.append(summary)
+        for system in _systems(run_dir, manifest):
+            entry = _entry(run_dir, manifest, summary.run, system, columns, board.notes)
+            board.entries.append(entry)
+    board.columns = sorted(columns.values(), key=lambda c: (c.task, c.metric, c.filter))
+    return board
+
+
+def _summary(run_dir: Path, manifest: dict[str, Any]) -> RunSummary:
+    name = str(manifest.get("name") or run_dir.parent.name)
+    run_id = str(manifest.get("run_id") or run_dir.name)
+    return RunSummary(
+        run=f"{name}/{run_id}",
+        path=str(run_dir),
+        created=str(manifest.get("created", "")),
+        profile=str(manifest.get("profile", "")),
+        seed=manifest.get("seed"),
+        git_sha=str(manifest.get("git_sha") or ""),
+        hardware=manifest.get("hardware") or {},
+    )
+
+
+def _systems(run_dir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Systems in manifest order; result folders the manifest does not list are appended."""
+    systems = [dict(s) for s in manifest.get("systems") or [] if isinstance(s, dict) and s.get("name")]
+    listed = {s["name"] for s in systems}
+    results = run_dir / "results"
+    if results.is_dir():
+        for folder in sorted(p for p in results.iterdir() if (p / "results.json").is_file()):
+            if folder.name not in listed:
+                systems.append({"name": folder.name, "adapters": []})
+    return [s for s in systems if (results / s["name"] / "results.json").is_file()]
+
+
+def _entry(
+    run_dir: Path,
+    manifest: dict[str, Any],
+    run: str,
+    system: dict[str, Any],
+    columns: dict[str, MetricColumn],
+    notes: list[str],
+) -> Entry:
+    model = manifest.get("model") or {}
+    source = str(model.get("source", ""))
+    if model.get("notes"):
+        source += f" ({model['notes']})"
+    results = read_json(run_dir / "results" / system["name"] / "results.json")
+    adapters = [_adapter(run_dir, manifest, name) for name in system.get("adapters") or []]
+    entry = Entry(
+        run=run,
+        system=system["name"],
+        model=str(model.get("reference", "")),
+        model_source=source,
+        adapters=adapters,
+        composition=str(system.get("composition") or ""),
+        metrics=_metrics(results, columns),
+    )
+    _costs(entry, manifest, results)
+    encoder = results.get("bertscore_encoder")
+    if encoder:
+        note = f"BERTScore encoder: {encoder}"
+        entry.notes.append(note)
+        if note not in notes:
+            notes.append(note)
+    return entry
+
+
+def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
+    plan = (manifest.get("adapters") or {}).get(name) or {}
+    options = plan.get("method_options") or {}
+    rank = options.get("r", options.get("rank", options.get("num_virtual_tokens")))
+    folder = run_dir / "adapters" / name
+    if rank is None and (folder / "adapter_config.json").is_file():
+        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+        rank = config.get("r", config.get("num_virtual_tokens"))
+    efficiency = dict(plan.get("efficiency") or {})
+    if not efficiency and (folder / "training" / "efficiency.json").is_file():
+        efficiency = read_json(folder / "training" / "efficiency.json")
+    return AdapterInfo(
+        name=name,
+        role=str(plan.get("role", "")),
+        method=str(plan.get("method", "")),
+        rank=int(rank) if isinstance(rank, (int, float)) else None,
+        parent=plan.get("parent"),
+        parent_trainable=bool(plan.get("parent_trainable", False)),
+        efficiency=efficiency,
+        loss_curve=read_loss_curve(folder / "training" / "loss.csv"),
+    )
+
+
+def read_loss_curve(path: Path) -> list[dict[str, float]]:
+    """Rows of a trainer's ``loss.csv`` with numeric cells only (empty when the file is absent)."""
+    if not path.is_file():
+        return []
+    rows: list[dict[str, float]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for raw in csv.DictReader(handle):
+            row = {k: _number(v) for k, v in raw.items() if k}
+            rows.append({k: v for k, v in row.items() if v is not None})
+    return rows
+
+
+def _number(text: Any) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _groups(results: dict[str, Any]) -> set[str]:
+    # group rows aggregate their subtasks; the leaderboard shows the tasks themselves
+    return {name for name, children in (results.get("group_subtasks") or {}).items() if children}
+
+
+def _metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
+    per_task = results.get("results") or {}
+    directions = results.get("higher_is_better") or {}
+    groups = _groups(results)
+    out: dict[str, MetricValue] = {}
+    for task in sorted(per_task):
+        if task in groups:
+            continue
+        cells = per_task[task] or {}
+        for key, value in sorted(cells.items()):
+            if "," not in key or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            metric, filter_ = key.split(",", 1)
+            if metric.endswith("_stderr") or metric.endswith("_ci95"):
+                continue
+            hib = (directions.get(task) or {}).get(metric)
+            column = MetricColumn(task, metric, filter_, hib if isinstance(hib, bool) else default_higher_is_better(metric))
+            columns.setdefault(column.key, column)
+            stderr = _number(cells.get(f"{metric}_stderr,{filter_}"))
+            low, high = _ci95(results, task, metric, filter_, float(value), stderr)
+            out[column.key] = MetricValue(float(value), stderr, low, high)
+    return out
+
+
+def _ci95(
+    results: dict[str, Any], task: str, metric: str, filter_: str, value: float, stderr: float | None
+) -> tuple[float | None, float | None]:
+    """The harness's own 95% CI when results carry one, else value ± 1.96 stderr."""
+    extras = (results.get("ci95") or {}).get(task) or {}
+    task_cells = (results.get("results") or {}).get(task) or {}
+    for found in (
+        extras.get(f"{metric},{filter_}"),
+        extras.get(metric),
+        task_cells.get(f"{metric}_ci95,{filter_}"),
+    ):
+        pair = _pair(found)
+        if pair is not None:
+            return pair
+    if stderr is not None:
+        return value - Z95 * stderr, value + Z95 * stderr
+    return None, None
+
+
+def _pair(found: Any) -> tuple[float, float] | None:
+    if isinstance(found, dict):
+        found = [found.get("low", found.get("lower")), found.get("high", found.get("upper"))]
+    if isinstance(found, (list, tuple)) and len(found) == 2:
+        low, high = _number(found[0]), _number(found[1])
+        if low is not None and high is not None:
+            return low, high
+    return None
+
+
+def _costs(entry: Entry, manifest: dict[str, Any], results: dict[str, Any]) -> None:
+    """Training cost of the system's adapters (summed, peak = max) and its evaluation time.
+
+    tokens/s is the top adapter's: it is the one the system was built to test.
+    """
+    effs = [a.efficiency for a in entry.adapters if a.efficiency]
+    if effs:
+        entry.trainable_params = int(sum(e.get("trainable_params") or 0 for e in effs))
+        total = max((e.get("total_params") or 0 for e in effs), default=0)
+        entry.total_params = int(total) if total else None
+        if total:
+            entry.trainable_pct = 100.0 * entry.trainable_params / total
+        entry.train_seconds = float(sum(e.get("train_seconds") or 0.0 for e in effs))
+        entry.tokens_per_second = _number(effs[-1].get("tokens_per_second"))
+        peaks = [p for p in (_number(e.get("peak_memory_mb")) for e in effs) if p is not None]
+        entry.peak_memory_mb = max(peaks) if peaks else None
+    elif not entry.adapters:
+        entry.trainable_params = 0
+    evaluation = (manifest.get("evaluation") or {}).get(entry.system) or {}
+    entry.eval_seconds = _number(evaluation.get("eval_seconds", results.get("eval_seconds")))

@@ -1,0 +1,48 @@
+"""The leaderboard as a rich table (the ``terminal`` format and what ``harness run`` prints)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+from harness.leaderboard.table import columns, rows
+
+if TYPE_CHECKING:
+    from harness.leaderboard.model import Leaderboard
+
+BEST_STYLE = "bold green"
+
+
+def build_table(board: Leaderboard) -> Table:
+    """A rich table with the same columns as the other formats; best values bold green."""
+    cols = columns(board)
+    title = ", ".join(r.run for r in board.runs) or "no runs"
+    table = Table(title=f"leaderboard: {title}", show_lines=False, header_style="bold")
+    for col in cols:
+        table.add_column(col.title, justify="right" if col.numeric else "left", overflow="fold")
+    for row in rows(board, cols):
+        table.add_row(*(Text(cell.text, style=BEST_STYLE if cell.best else "") for cell in row))
+    return table
+
+
+def render_text(board: Leaderboard, width: int = 200) -> str:
+    """The table as plain text (no colour codes), e.g. for ``leaderboard.txt``."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=_Null())
+    console.print(build_table(board))
+    for note in board.notes:
+        console.print(note)
+    return console.export_text()
+
+
+class _Null:
+    """A file that drops what is written (the console records it instead)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None

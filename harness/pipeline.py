@@ -1,0 +1,104 @@
+"""Spec → the ordered list of stages: corpus, instructions, adapters, evaluations.
+
+The order of steps comes from here and the spec, never from plugin registration order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from harness.errors import SpecError
+from harness.plan import AdapterPlan, SystemPlan, plan_adapters, plan_systems
+
+if TYPE_CHECKING:
+    from harness.components import ResolvedModel
+    from harness.plugins import Registry
+    from harness.runner.stage import Stage
+    from harness.spec.load import LoadedSpec
+
+
+@dataclass
+class Pipeline:
+    """Every stage of a run, in execution order, with the plans behind them."""
+
+    stages: list[Stage]
+    adapters: list[AdapterPlan]
+    systems: list[SystemPlan]
+    adapter_stages: dict[str, Stage] = field(default_factory=dict)
+    eval_stages: dict[str, Stage] = field(default_factory=dict)
+
+
+def select_systems(systems: list[SystemPlan], adapters: list[AdapterPlan], wanted: list[str] | None) -> tuple[list[SystemPlan], list[AdapterPlan]]:
+    """Keep the systems named by ``--systems`` and only the adapters they need."""
+    if not wanted:
+        return systems, adapters
+    names = {s.name for s in systems}
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise SpecError(f"unknown system {unknown[0]!r}; systems: {', '.join(sorted(names))}", field="--systems")
+    systems = [s for s in systems if s.name in wanted]
+    needed = {a for s in systems for a in s.adapters}
+    return systems, [a for a in adapters if a.name in needed]
+
+
+def build_pipeline(
+    loaded: LoadedSpec,
+    registry: Registry,
+    model: ResolvedModel,
+    systems_filter: list[str] | None = None,
+    limit: int | None = None,
+) -> Pipeline:
+    """Build every stage the spec asks for; keys are computed in order."""
+    from harness.corpus.stages import corpus_stages
+    from harness.evaluation.stage import eval_stage
+    from harness.instructions.stage import instructions_stage
+    from harness.training.stage import adapter_stage
+
+    spec = loaded.spec
+    adapters = plan_adapters(spec)
+    systems, adapters = select_systems(plan_systems(spec, adapters), adapters, systems_filter)
+    corpus = corpus_stages(loaded, registry, model)
+    stages: list[Stage] = [corpus[k] for k in ("source", "clean", "structure", "dedup", "split")]
+    if any(a.role == "dapt" for a in adapters):
+        stages.append(corpus["blocks"])
+    instructions = None
+    if any(a.role == "sft" for a in adapters):
+        instructions = instructions_stage(loaded, registry, corpus)
+        stages.append(instructions)
+    pipeline = Pipeline(stages, adapters, systems)
+    for plan in adapters:
+        parent = pipeline.adapter_stages.get(plan.parent) if plan.parent else None
+        stage = adapter_stage(loaded, registry, plan, model, corpus, instructions, parent)
+        stage.publish_as = f"adapters/{plan.name}"
+        pipeline.adapter_stages[plan.name] = stage
+        stages.append(stage)
+    for system in systems:
+        stage = eval_stage(loaded, registry, system, model, {a: pipeline.adapter_stages[a] for a in system.adapters}, limit)
+        stage.publish_as = f"results/{system.name}"
+        pipeline.eval_stages[system.name] = stage
+        stages.append(stage)
+    for stage in stages:
+        stage.compute_key()
+    return pipeline
+
+
+def with_upstream(stages: list[Stage], kinds: set[str]) -> list[Stage]:
+    """``--only``: the stages of the given kinds and every stage they need, in pipeline order."""
+    known = {s.kind for s in stages}
+    unknown = kinds - known
+    if unknown:
+        raise SpecError(f"unknown stage {sorted(unknown)[0]!r}; stages: {', '.join(sorted(known))}", field="--only")
+    keep: set[int] = set()
+
+    def visit(stage: Stage) -> None:
+        if id(stage) in keep:
+            return
+        keep.add(id(stage))
+        for upstream in stage.inputs.values():
+            visit(upstream)
+
+    for stage in stages:
+        if stage.kind in kinds:
+            visit(stage)
+    return [s for s in stages if id(s) in keep]

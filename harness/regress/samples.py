@@ -1,0 +1,80 @@
+"""Per-sample logs (lm-eval's ``samples_<task>.jsonl``) read and aligned item by item."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import DataError
+from harness.leaderboard.model import default_higher_is_better
+
+
+@dataclass
+class TaskSamples:
+    """One task's per-sample metric values keyed by ``(doc_id, filter)``."""
+
+    task: str
+    path: Path
+    metrics: dict[str, dict[tuple[Any, str], Any]] = field(default_factory=dict)
+    higher_is_better: dict[str, bool] = field(default_factory=dict)
+
+
+def sample_files(folder: Path) -> dict[str, Path]:
+    """``task → samples_<task>.jsonl`` in a results folder (also lm-eval's dated file names)."""
+    found: dict[str, Path] = {}
+    for path in sorted(Path(folder).glob("samples_*.jsonl")):
+        task = path.stem.removeprefix("samples_")
+        # lm-eval's own tracker appends a timestamp: samples_<task>_2024-01-01T00-00-00.000.jsonl
+        head, _, tail = task.rpartition("_")
+        if head and tail[:4].isdigit() and "T" in tail:
+            task = head
+        found[task] = path
+    return found
+
+
+def _directions(folder: Path) -> dict[str, dict[str, bool]]:
+    results = Path(folder) / "results.json"
+    if not results.is_file():
+        return {}
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"cannot read results: {exc}", file=str(results)) from None
+    return data.get("higher_is_better") or {}
+
+
+def load_task(folder: Path, task: str, path: Path | None = None) -> TaskSamples:
+    """Read one task's sample log; each line must have ``doc_id`` and list its ``metrics``."""
+    path = path or Path(folder) / f"samples_{task}.jsonl"
+    directions = _directions(folder).get(task) or {}
+    out = TaskSamples(task, path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read per-sample log: {exc}", file=str(path)) from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            sample = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"line {number} is not JSON: {exc}", file=str(path), line=number) from None
+        if "doc_id" not in sample:
+            raise DataError(f"line {number} has no doc_id", file=str(path), line=number)
+        key = (sample["doc_id"], str(sample.get("filter", "none")))
+        for metric in sample.get("metrics") or []:
+            if metric in sample:
+                out.metrics.setdefault(metric, {})[key] = sample[metric]
+    for metric in out.metrics:
+        hib = directions.get(metric)
+        out.higher_is_better[metric] = hib if isinstance(hib, bool) else default_higher_is_better(metric)
+    return out
+
+
+def align(base: dict[tuple[Any, str], Any], cand: dict[tuple[Any, str], Any]) -> tuple[list[Any], list[Any], int]:
+    """Values of the items both systems scored, in a fixed order; and how many were unmatched."""
+    common = sorted(set(base) & set(cand), key=lambda k: (str(k[1]), str(type(k[0])), k[0]))
+    unmatched = len(set(base) ^ set(cand))
+    return [base[k] for k in common], [cand[k] for k in common], unmatched

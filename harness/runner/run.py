@@ -1,0 +1,126 @@
+"""``harness run``: build the pipeline, run each stage through the ``run_stage`` hook, publish."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.manifest import build_manifest
+from harness.models import resolve_model
+from harness.paths import write_json
+from harness.pipeline import Pipeline, build_pipeline, with_upstream
+from harness.plugins import build_registry, get_plugin_manager
+from harness.progress import Progress
+from harness.runner.stage import RunInfo, Stage
+from harness.spec.load import LoadedSpec, load_spec
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from harness.components import ResolvedModel
+    from harness.plugins import Registry
+
+log = logging.getLogger("harness")
+
+
+@dataclass
+class RunOptions:
+    """The command-line options of ``harness run``."""
+
+    profile: str = "auto"
+    out: Path = Path("runs")
+    only: list[str] = field(default_factory=list)
+    systems: list[str] | None = None
+    limit: int | None = None
+    force: list[str] = field(default_factory=list)
+    run_id: str | None = None
+    cache: Path | None = None
+    report: bool = True
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    loaded: LoadedSpec
+    model: ResolvedModel
+    pipeline: Pipeline
+    run_dir: Path
+    stages: list[Stage]
+    executed: list[str]
+    seconds: float
+    manifest: dict[str, Any]
+
+
+def default_cache(out: Path) -> Path:
+    """The stage cache: ``$HARNESS_STAGE_CACHE`` or ``<out>/.cache``."""
+    return Path(os.environ.get("HARNESS_STAGE_CACHE") or out / ".cache")
+
+
+def prepare(spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None) -> tuple[pluggy.PluginManager, Registry, LoadedSpec]:
+    """Plugins, registry and the validated spec."""
+    pm = pm or get_plugin_manager()
+    registry = build_registry(pm)
+    loaded = load_spec(spec_path, options.profile, registry)
+    return pm, registry, loaded
+
+
+def run_pipeline(spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None, progress: Progress | None = None) -> RunResult:
+    """Run a benchmark; unchanged stages come from the cache."""
+    started = time.monotonic()
+    progress = progress or Progress()
+    pm, registry, loaded = prepare(spec_path, options, pm)
+    progress.console.print(f"[harness] profile: {loaded.profile} ({loaded.profile_reason})")
+    model = resolve_model(loaded, registry)
+    progress.console.print(f"[harness] model: {model.reference} from {model.source} ({model.path}){' — ' + model.notes if model.notes else ''}")
+    pipeline = build_pipeline(loaded, registry, model, options.systems, options.limit)
+    stages = with_upstream(pipeline.stages, set(options.only)) if options.only else pipeline.stages
+    run_id = options.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    out = options.out
+    run_dir = out / loaded.spec.name / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    run = RunInfo(
+        spec=loaded,
+        registry=registry,
+        run_dir=run_dir,
+        cache=(options.cache or default_cache(out)).resolve(),
+        device="cuda" if torch.cuda.is_available() else "cpu",
+        progress=progress,
+        force=set(options.force),
+    )
+    for i, stage in enumerate(stages, 1):
+        progress.console.print(f"[harness] stage {i}/{len(stages)}: {stage.name}")
+        pm.hook.run_stage(stage=stage, run=run)
+        publish(stage, run_dir)
+    manifest = build_manifest(loaded, model, pipeline, run_id, stages)
+    manifest["wall_seconds"] = round(time.monotonic() - started, 2)
+    manifest["executed"] = run.executed
+    write_json(run_dir / "manifest.json", manifest)
+    return RunResult(loaded, model, pipeline, run_dir, stages, run.executed, time.monotonic() - started, manifest)
+
+
+def publish(stage: Stage, run_dir: Path) -> None:
+    """Point ``stages/<name>`` at the cached output; copy adapters and results into the run."""
+    if stage.output is None:
+        return
+    link = run_dir / "stages" / stage.name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink() if link.is_symlink() or link.is_file() else shutil.rmtree(link)
+    link.symlink_to(os.path.relpath(stage.output, link.parent), target_is_directory=True)
+    if stage.publish_as:
+        target = run_dir / stage.publish_as
+        if target.exists():
+            shutil.rmtree(target)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(stage.output, tmp)
+        os.replace(tmp, target)

@@ -1,0 +1,114 @@
+"""Spec ``hyperparameters`` and ``budget`` → transformers/TRL training arguments.
+
+Every setting is explicit: TRL's SFTConfig turns gradient checkpointing on by default, so the
+harness always passes ``gradient_checkpointing`` (off unless the spec asks for it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from harness.errors import SpecError
+
+#: spec name → default (None: leave to transformers)
+HYPERPARAMETERS: dict[str, Any] = {
+    "optimizer": "adamw_torch",
+    "learning_rate": 2e-4,
+    "lr_scheduler_type": "linear",
+    "warmup_ratio": None,
+    "warmup_steps": None,
+    "weight_decay": 0.0,
+    "max_grad_norm": 1.0,
+    "per_device_train_batch_size": 8,
+    "per_device_eval_batch_size": None,
+    "gradient_accumulation_steps": 1,
+    "gradient_checkpointing": False,
+    "eval_steps": None,
+    "save_steps": None,
+    "early_stopping_patience": None,
+    "logging_steps": 10,
+    "max_length": 512,  # SFT: longest tokenized example
+    "eval_fraction": 0.05,  # SFT: share of instructions held out for validation loss
+}
+SCHEDULES = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
+BUDGET = ("max_steps", "max_tokens", "epochs")
+
+
+def resolve_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
+    """Defaults filled in; unknown names and schedules are spec errors listing the valid ones."""
+    unknown = sorted(set(values) - set(HYPERPARAMETERS))
+    if unknown:
+        raise SpecError(
+            f"unknown hyperparameter {unknown[0]!r}; valid: {', '.join(sorted(HYPERPARAMETERS))}",
+            field=f"hyperparameters.{unknown[0]}",
+        )
+    out = {**HYPERPARAMETERS, **values}
+    if out["lr_scheduler_type"] not in SCHEDULES:
+        raise SpecError(
+            f"unknown lr_scheduler_type {out['lr_scheduler_type']!r}; valid: {', '.join(SCHEDULES)}",
+            field="hyperparameters.lr_scheduler_type",
+        )
+    return out
+
+
+def max_steps_for(budget: dict[str, Any], tokens_per_step: int | None) -> int:
+    """Step limit from the budget: ``max_steps``, or ``max_tokens`` over tokens per step; -1 = epochs."""
+    unknown = sorted(set(budget) - set(BUDGET))
+    if unknown:
+        raise SpecError(
+            f"unknown budget key {unknown[0]!r}; valid: {', '.join(BUDGET)}", field=f"budget.{unknown[0]}"
+        )
+    limits = []
+    if budget.get("max_steps"):
+        limits.append(int(budget["max_steps"]))
+    if budget.get("max_tokens") and tokens_per_step:
+        limits.append(max(1, math.ceil(budget["max_tokens"] / tokens_per_step)))
+    return min(limits) if limits else -1
+
+
+def training_arguments(
+    hp: dict[str, Any], budget: dict[str, Any], output_dir: str, seed: int, max_steps: int, has_eval: bool
+) -> dict[str, Any]:
+    """Keyword arguments shared by ``TrainingArguments`` and TRL's ``SFTConfig``."""
+    import torch
+
+    eval_steps = hp["eval_steps"] if has_eval else None
+    save_steps = hp["save_steps"] or eval_steps or max(1, (max_steps if max_steps > 0 else 500) // 5)
+    if eval_steps and save_steps % eval_steps:
+        save_steps = eval_steps  # best-checkpoint tracking needs saves on evaluation steps
+    warmup = hp["warmup_steps"] if hp["warmup_steps"] is not None else (hp["warmup_ratio"] or 0)
+    args: dict[str, Any] = {
+        "output_dir": output_dir,
+        "seed": seed,
+        "optim": hp["optimizer"],
+        "learning_rate": hp["learning_rate"],
+        "lr_scheduler_type": hp["lr_scheduler_type"],
+        "warmup_steps": warmup,  # a float below 1 is a ratio in transformers 5
+        "weight_decay": hp["weight_decay"],
+        "max_grad_norm": hp["max_grad_norm"],
+        "per_device_train_batch_size": hp["per_device_train_batch_size"],
+        "per_device_eval_batch_size": hp["per_device_eval_batch_size"] or hp["per_device_train_batch_size"],
+        "gradient_accumulation_steps": hp["gradient_accumulation_steps"],
+        "gradient_checkpointing": bool(hp["gradient_checkpointing"]),
+        "logging_steps": hp["logging_steps"],
+        "max_steps": max_steps,
+        "num_train_epochs": float(budget.get("epochs") or 1.0),
+        "save_strategy": "steps",
+        "save_steps": save_steps,
+        "save_total_limit": 2,
+        "report_to": "none",
+        "disable_tqdm": True,
+        "include_num_input_tokens_seen": "non_padding",
+        "use_cpu": not torch.cuda.is_available(),
+        "dataloader_num_workers": 0,
+    }
+    if eval_steps:
+        args.update(
+            eval_strategy="steps",
+            eval_steps=eval_steps,
+            load_best_model_at_end=True,
+            metric_for_best_model="eval_loss",
+            greater_is_better=False,
+        )
+    return args
