@@ -1,0 +1,221 @@
+"""What both trainers share: load the base (4-bit for QLoRA), put the adapters on, train with
+resumable checkpoints, save a standard PEFT folder with loss curves and efficiency figures."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import HarnessError, SpecError
+from harness.training.arguments import resolve_hyperparameters
+from harness.training.compose import MERGEABLE, merge_into_base, peft_type, torch_dtype
+from harness.training.efficiency import (
+    PeakMemory,
+    Stopwatch,
+    folder_size,
+    loss_rows,
+    parameter_figures,
+    write_efficiency,
+    write_loss_curves,
+)
+from harness.training.meta import PARENT_DIR, check_adapter_folder, write_meta
+from harness.training.methods import (
+    check_target_modules,
+    get_method,
+    peft_config,
+    quantization_config,
+    resolve_options,
+    resolved_record,
+)
+
+if TYPE_CHECKING:
+    from harness.components import TrainJob, TrainResult
+    from harness.context import StageContext
+
+
+class TrainingOutOfMemory(HarnessError):
+    """Training ran out of memory (exit 2: the spec asks for more than the machine has)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Prepared:
+    """The model with its adapters on, ready for a transformers/TRL trainer."""
+
+    model: Any
+    tokenizer: Any
+    options: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    budget: dict[str, Any]
+    parent: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(job: TrainJob) -> Prepared:
+    """Validate method, options and hyperparameters; load the base and attach the adapters."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    method = get_method(job.method)
+    options = resolve_options(job.method, job.method_options)
+    values = dict(job.hyperparameters)
+    budget = values.pop("budget", {}) or {}
+    hp = resolve_hyperparameters(values)
+    tokenizer = AutoTokenizer.from_pretrained(job.model.path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    load: dict[str, Any] = {"dtype": torch_dtype(job.dtype)}
+    if method.quantized:
+        load = {
+            "quantization_config": quantization_config(options),
+            "dtype": torch_dtype(options["compute_dtype"]),
+        }
+    model = AutoModelForCausalLM.from_pretrained(job.model.path, **load)
+    model.config.use_cache = False
+    check_target_modules(model, options.get("target_modules"))
+    if method.quantized:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=bool(hp["gradient_checkpointing"])
+        )
+    config = peft_config(job.method, options, str(job.model.path))
+    peft_model, parent = _attach(model, config, job)
+    if hp["gradient_checkpointing"] and not method.prompt_learning:
+        peft_model.enable_input_require_grads()
+    options = resolved_record(job.method, options, peft_model.peft_config["default"])
+    return Prepared(peft_model, tokenizer, options, hp, budget, parent)
+
+
+def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]]:
+    """New adapter ``default``, on top of the parent adapter when the job has one.
+
+    Same PEFT type: both live in one PeftModel, both active, the parent trainable or frozen.
+    Different types cannot share a PeftModel, so a frozen parent is merged into the base.
+    """
+    from peft import PeftModel, get_peft_model
+
+    if not job.init_adapters:
+        return get_peft_model(model, config), {}
+    (name, (folder, trainable)), *rest = job.init_adapters.items()
+    if rest:
+        raise SpecError("only one parent adapter is supported", field="sft")
+    check_adapter_folder(folder, job.model)
+    kind, new_kind = peft_type(folder), str(config.peft_type.value)
+    info = {"name": name, "path": str(folder), "trainable": trainable, "peft_type": kind}
+    if kind == new_kind and kind in MERGEABLE:
+        peft_model = PeftModel.from_pretrained(
+            model, str(folder), adapter_name="parent", is_trainable=trainable
+        )
+        peft_model.add_adapter("default", config)
+        peft_model.base_model.set_adapter(["parent", "default"])  # marks both trainable
+        for param_name, param in peft_model.named_parameters():
+            if ".parent." in param_name or param_name.endswith(".parent"):
+                param.requires_grad_(trainable)
+        return peft_model, {**info, "composition": "stacked"}
+    if trainable:
+        raise SpecError(
+            f"the trainable-DAPT arm needs the SFT method to be of the DAPT adapter's PEFT type ({kind}); got {new_kind}",
+            field="sft.method",
+        )
+    if hasattr(model, "is_loaded_in_4bit") and getattr(model, "is_loaded_in_4bit", False):
+        raise SpecError(
+            "a QLoRA adapter cannot sit on a merged parent of another PEFT type", field="sft.method"
+        )
+    return get_peft_model(merge_into_base(model, [Path(folder)], job.model), config), {
+        **info,
+        "composition": "merged",
+    }
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """Newest complete checkpoint (its ``trainer_state.json`` is written last), or None."""
+    if not folder.is_dir():
+        return None
+    found = []
+    for path in folder.iterdir():
+        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
+        if match and (path / "trainer_state.json").is_file():
+            found.append((int(match.group(1)), path))
+    return max(found)[1] if found else None
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """CUDA OOM, or the CPU allocator failing."""
+    import torch
+
+    text = str(exc)
+    return (
+        isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+def train_and_save(
+    job: TrainJob, ctx: StageContext, prepared: Prepared, trainer: Any, tokens_per_step: int | None
+) -> TrainResult:
+    """Run ``trainer`` (resuming from the newest checkpoint), then save adapter, curves and figures."""
+    from harness.components import TrainResult
+
+    resume = last_checkpoint(job.checkpoint_dir)
+    start_step = int(resume.name.split("-")[1]) if resume else 0
+    if resume:
+        ctx.warn(f"resuming from {resume.name}")
+    try:
+        with PeakMemory() as memory, Stopwatch() as clock:
+            output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    except (RuntimeError, MemoryError) as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise TrainingOutOfMemory(
+            f"training ran out of memory ({str(exc).splitlines()[0][:120]}); try method qlora, a smaller "
+            "hyperparameters.per_device_train_batch_size (with more gradient_accumulation_steps) or "
+            "hyperparameters.gradient_checkpointing: true",
+            field=f"{ctx.stage}.hyperparameters",
+        ) from None
+    state = trainer.state
+    seen = int(getattr(state, "num_input_tokens_seen", 0) or 0)
+    steps_run = state.global_step - start_step
+    if not seen and tokens_per_step:
+        seen = state.global_step * tokens_per_step
+    tokens_run = seen - (start_step * tokens_per_step if tokens_per_step else 0) if start_step else seen
+    metrics: dict[str, Any] = {
+        **parameter_figures(prepared.model),
+        **memory.figures(),
+        "wall_time_s": round(clock.seconds, 2),
+        "train_tokens": tokens_run,
+        "train_tokens_per_s": round(tokens_run / clock.seconds, 2) if clock.seconds else 0.0,
+        "global_step": state.global_step,
+        "steps_this_run": steps_run,
+        "resumed_from_step": start_step,
+        "train_loss": round(float(output.training_loss), 5),
+        "best_eval_loss": state.best_metric,
+        "world_size": trainer.args.world_size,
+    }
+    rows = loss_rows(state.log_history)
+    if trainer.is_world_process_zero():
+        _save(job, prepared, metrics, rows)
+    return TrainResult(metrics=metrics, loss_curve=rows)
+
+
+def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    out = job.output_dir
+    keep_parent = bool(prepared.parent.get("trainable")) and prepared.parent.get("composition") == "stacked"
+    prepared.model.save_pretrained(
+        str(out), selected_adapters=["default", "parent"] if keep_parent else ["default"]
+    )
+    metrics["adapter_size_bytes"] = folder_size(out)
+    if keep_parent:
+        metrics["parent_adapter_size_bytes"] = folder_size(out / PARENT_DIR)
+        write_meta(out / PARENT_DIR, job.model, method="parent", updated_by=str(out))
+    write_meta(
+        out,
+        job.model,
+        method=job.method,
+        method_options=prepared.options,
+        parent=prepared.parent.get("name"),
+        parent_trainable=keep_parent,
+        parent_composition=prepared.parent.get("composition"),
+    )
+    write_loss_curves(out / "training", rows, f"{job.method} ({out.name})")
+    write_efficiency(out / "training", metrics)
