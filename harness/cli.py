@@ -16,7 +16,9 @@ COMMANDS = ("run", "validate", "plugins", "leaderboard", "regress", "tasks")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Benchmark PEFT domain adaptation of LLMs (Mexican federal law first).")
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Benchmark PEFT domain adaptation of LLMs (Mexican federal law first)."
+    )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for expected errors too")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -25,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("spec", type=Path)
     run.add_argument("--profile", default="auto", help="auto (default: gpu if CUDA is present), cpu or gpu")
     run.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: runs)")
-    run.add_argument("--only", nargs="+", default=[], metavar="STAGE", help="run only these stages (and what they need)")
+    run.add_argument(
+        "--only", nargs="+", default=[], metavar="STAGE", help="run only these stages (and what they need)"
+    )
     run.add_argument("--systems", nargs="+", default=None, metavar="SYSTEM", help="evaluate only these systems")
     run.add_argument("--limit", type=int, default=None, help="evaluate at most N items per task")
     run.add_argument("--force", nargs="+", default=[], metavar="STAGE", help="recompute these stages even if cached")
@@ -138,11 +142,15 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         if caller is None:
             from harness.errors import SpecError
 
-            raise SpecError(f"unknown hook {args.hook!r}; hooks: {', '.join(sorted(h for h in dir(pm.hook) if not h.startswith('_')))}", field="--hook")
+            raise SpecError(
+                f"unknown hook {args.hook!r}; hooks: {', '.join(sorted(h for h in dir(pm.hook) if not h.startswith('_')))}",
+                field="--hook",
+            )
         hooked = {impl.plugin_name for impl in caller.get_hookimpls()}
     table = Table(title="harness plugins")
-    for column in ("plugin", "version", "origin", "distribution", "components"):
-        table.add_column(column)
+    for column in ("plugin", "version", "origin", "distribution"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("components", overflow="fold")
     for info in registry.plugins:
         if hooked is not None and info.name not in hooked:
             continue
@@ -166,7 +174,6 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def _cmd_regress(args: argparse.Namespace) -> int:
     from harness.errors import SpecError
-    from harness.regress.cli import regress
 
     adapters = {}
     for item in args.adapter:
@@ -174,6 +181,8 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         if not sep or not name or not path:
             raise SpecError(f"expected NAME=PATH, got {item!r}", field="--adapter")
         adapters[name] = Path(path)
+    from harness.regress.cli import regress
+
     return regress(args.spec, adapters, args.baseline, args.profile, args.out, args.limit)
 
 

@@ -17,7 +17,18 @@ if TYPE_CHECKING:
     from harness.pipeline import Pipeline
     from harness.spec.load import LoadedSpec
 
-PACKAGES = ("harness", "torch", "transformers", "peft", "trl", "lm_eval", "datasets", "accelerate", "bitsandbytes", "pluggy")
+PACKAGES = (
+    "harness",
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "lm_eval",
+    "datasets",
+    "accelerate",
+    "bitsandbytes",
+    "pluggy",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -35,8 +46,12 @@ def git_sha() -> str:
     """The harness checkout's commit, when it runs from one."""
     root = Path(__file__).resolve().parents[1]
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -61,7 +76,9 @@ def hardware() -> dict[str, Any]:
     return info
 
 
-def build_manifest(loaded: LoadedSpec, model: ResolvedModel, pipeline: Pipeline, run_id: str, stages: list[Any]) -> dict[str, Any]:
+def build_manifest(
+    loaded: LoadedSpec, model: ResolvedModel, pipeline: Pipeline, run_id: str, stages: list[Any]
+) -> dict[str, Any]:
     """Everything needed to reproduce and to compare a run."""
     adapters = {}
     for plan in pipeline.adapters:
@@ -79,7 +96,16 @@ def build_manifest(loaded: LoadedSpec, model: ResolvedModel, pipeline: Pipeline,
             "sweep": plan.sweep,
             "efficiency": record.get("efficiency", {}),
         }
-    evaluation = {name: {"eval_seconds": (s.record or {}).get("eval_seconds", (s.record or {}).get("seconds"))} for name, s in pipeline.eval_stages.items()}
+    candidates = {
+        name: {"role": "candidate", "path": str(s.inputs[name].output)}
+        for name, s in pipeline.eval_stages.items()
+        if name in s.inputs
+    }
+    adapters.update(candidates)
+    evaluation = {
+        name: {"eval_seconds": (s.record or {}).get("eval_seconds", (s.record or {}).get("seconds"))}
+        for name, s in pipeline.eval_stages.items()
+    }
     return {
         "name": loaded.spec.name,
         "run_id": run_id,
@@ -93,7 +119,16 @@ def build_manifest(loaded: LoadedSpec, model: ResolvedModel, pipeline: Pipeline,
         "systems": [{"name": s.name, "adapters": s.adapters, "composition": s.composition} for s in pipeline.systems],
         "adapters": adapters,
         "evaluation": evaluation,
-        "stages": {s.name: {"kind": s.kind, "key": s.key, "cached": s.cached, "seconds": (s.record or {}).get("seconds"), "output": str(s.output)} for s in stages},
+        "stages": {
+            s.name: {
+                "kind": s.kind,
+                "key": s.key,
+                "cached": s.cached,
+                "seconds": (s.record or {}).get("seconds"),
+                "output": str(s.output),
+            }
+            for s in stages
+        },
         "packages": package_versions(),
         "git_sha": git_sha(),
         "hardware": hardware(),

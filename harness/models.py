@@ -28,4 +28,3 @@ def resolve_model(loaded: LoadedSpec, registry: Registry) -> ResolvedModel:
         "put it in the Hugging Face cache (huggingface-cli download) or run online, "
         "or install a package that provides it",
     )
-

@@ -6,6 +6,7 @@ The order of steps comes from here and the spec, never from plugin registration 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import SpecError
@@ -29,7 +30,9 @@ class Pipeline:
     eval_stages: dict[str, Stage] = field(default_factory=dict)
 
 
-def select_systems(systems: list[SystemPlan], adapters: list[AdapterPlan], wanted: list[str] | None) -> tuple[list[SystemPlan], list[AdapterPlan]]:
+def select_systems(
+    systems: list[SystemPlan], adapters: list[AdapterPlan], wanted: list[str] | None
+) -> tuple[list[SystemPlan], list[AdapterPlan]]:
     """Keep the systems named by ``--systems`` and only the adapters they need."""
     if not wanted:
         return systems, adapters
@@ -48,8 +51,13 @@ def build_pipeline(
     model: ResolvedModel,
     systems_filter: list[str] | None = None,
     limit: int | None = None,
+    candidates: dict[str, Path] | None = None,
 ) -> Pipeline:
-    """Build every stage the spec asks for; keys are computed in order."""
+    """Build every stage the spec asks for; keys are computed in order.
+
+    ``candidates`` (``harness regress``) adds one system per external adapter folder, named after
+    it, evaluated with the same tasks and limits as the spec's systems.
+    """
     from harness.corpus.stages import corpus_stages
     from harness.evaluation.stage import eval_stage
     from harness.instructions.stage import instructions_stage
@@ -74,9 +82,24 @@ def build_pipeline(
         pipeline.adapter_stages[plan.name] = stage
         stages.append(stage)
     for system in systems:
-        stage = eval_stage(loaded, registry, system, model, {a: pipeline.adapter_stages[a] for a in system.adapters}, limit)
+        stage = eval_stage(
+            loaded, registry, system, model, {a: pipeline.adapter_stages[a] for a in system.adapters}, limit
+        )
         stage.publish_as = f"results/{system.name}"
         pipeline.eval_stages[system.name] = stage
+        stages.append(stage)
+    for name, path in (candidates or {}).items():
+        from harness.runner.stage import Stage
+
+        if name in pipeline.eval_stages:
+            raise SpecError(f"candidate name {name!r} is already a system of the spec", field="--adapter")
+        if not (path / "adapter_config.json").is_file():
+            raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field="--adapter")
+        system = SystemPlan(name, [name])
+        stage = eval_stage(loaded, registry, system, model, {name: Stage.external(name, path.resolve())}, limit)
+        stage.publish_as = f"results/{name}"
+        pipeline.systems.append(system)
+        pipeline.eval_stages[name] = stage
         stages.append(stage)
     for stage in stages:
         stage.compute_key()

@@ -103,8 +103,7 @@ class Registry:
         if self.broken:
             who = "; ".join(f"{b.name} ({b.distribution}): {b.error}" for b in self.broken)
             raise PluginError(
-                f"{family} component {name!r} is not available; a plugin that may provide it "
-                f"failed to load: {who}",
+                f"{family} component {name!r} is not available; a plugin that may provide it failed to load: {who}",
                 plugin=self.broken[0].name,
                 distribution=self.broken[0].distribution,
             )
@@ -224,9 +223,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     return registry
 
 
-def _register_into(
-    table: dict[str, Registered], family: str, base: type[Component], plugin: str, dist: str
-) -> Any:
+def _register_into(table: dict[str, Registered], family: str, base: type[Component], plugin: str, dist: str) -> Any:
     def register(name: str, cls: type[Component]) -> None:
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise PluginError(

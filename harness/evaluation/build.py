@@ -89,7 +89,9 @@ def _mask_title(text: str, title: str) -> str:
     return re.sub(re.escape(title), "esta ley", text, flags=re.IGNORECASE) if title else text
 
 
-def _multiple_choice(pool: list[Article], titles_by_category: dict[str, list[str]], seed: int, size: int) -> list[dict]:
+def _multiple_choice(
+    pool: list[Article], titles_by_category: dict[str, list[str]], seed: int, size: int
+) -> list[dict]:
     """Which law does this article belong to: 4 titles, distractors from the same category."""
     rng = random.Random(seed)
     items = []
@@ -101,7 +103,15 @@ def _multiple_choice(pool: list[Article], titles_by_category: dict[str, list[str
         gold = rng.randrange(4)
         choices.insert(gold, article.law_title)
         excerpt = _mask_title(article.text, article.law_title)[:600]
-        items.append({"id": f"mc-{len(items):04d}", "article_id": article.article_id, "article": excerpt, "choices": choices, "gold": gold})
+        items.append(
+            {
+                "id": f"mc-{len(items):04d}",
+                "article_id": article.article_id,
+                "article": excerpt,
+                "choices": choices,
+                "gold": gold,
+            }
+        )
         if len(items) == size:
             break
     return items
@@ -123,10 +133,17 @@ def _cloze(article: Article, rng: random.Random) -> dict[str, Any] | None:
     start = rng.choice(candidates)
     answer = " ".join(words[start : start + span])
     context = " ".join([*words[:start], "_____", *words[start + span :]])
-    return {"article_id": article.article_id, "law_title": article.law_title, "context": context, "answer": answer}
+    return {
+        "article_id": article.article_id,
+        "law_title": article.law_title,
+        "context": context,
+        "answer": answer,
+    }
 
 
-def build_items(articles: list[Article], seed: int, sizes: dict[str, int] | None = None) -> dict[str, list[dict]]:
+def build_items(
+    articles: list[Article], seed: int, sizes: dict[str, int] | None = None
+) -> dict[str, list[dict]]:
     """The items of the four tasks (pure function of the articles and the seed)."""
     sizes = {**SIZES, **(sizes or {})}
     articles = sorted(articles, key=lambda a: a.article_id)
@@ -134,12 +151,18 @@ def build_items(articles: list[Article], seed: int, sizes: dict[str, int] | None
         articles = list({a.article_id: a for a in articles}.values())
     summaries = _summaries(articles, seed, sizes["sum"])
     used = {aid for item in summaries for aid in item["article_ids"]}
-    pool = sorted((a for a in articles if a.article_id not in used and _usable(a)), key=lambda a: _rank(seed, a.article_id))
+    pool = sorted(
+        (a for a in articles if a.article_id not in used and _usable(a)),
+        key=lambda a: _rank(seed, a.article_id),
+    )
     titles: dict[str, list[str]] = defaultdict(list)
     for title, category in sorted({(a.law_title, a.category) for a in articles}):
         titles[category].append(title)
         titles["__all__"].append(title)
-    ppl = [{"id": f"ppl-{i:04d}", "article_id": a.article_id, "law_title": a.law_title, "text": a.text} for i, a in enumerate(pool[: sizes["ppl"]])]
+    ppl = [
+        {"id": f"ppl-{i:04d}", "article_id": a.article_id, "law_title": a.law_title, "text": a.text}
+        for i, a in enumerate(pool[: sizes["ppl"]])
+    ]
     rest = pool[sizes["ppl"] :]
     mc = _multiple_choice(rest, titles, seed, sizes["mc"])
     rest = rest[len(mc) :]
@@ -158,7 +181,9 @@ def build_items(articles: list[Article], seed: int, sizes: dict[str, int] | None
     return out
 
 
-def build_tasks(articles: list[Article], out_dir: Path, seed: int, source: dict[str, Any] | None = None) -> dict:
+def build_tasks(
+    articles: list[Article], out_dir: Path, seed: int, source: dict[str, Any] | None = None
+) -> dict:
     """Write ``<task>.jsonl`` files and ``manifest.json`` into ``out_dir``; return the manifest."""
     items = build_items(articles, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -168,6 +193,7 @@ def build_tasks(articles: list[Article], out_dir: Path, seed: int, source: dict[
         name = FILES[key]
         text = "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
         write_atomic(out_dir / name, text)
+        (out_dir / name).chmod(0o644)  # committed files: readable by everyone
         files[name] = {"items": len(rows), "sha256": file_sha256(out_dir / name)}
         for row in rows:
             heldout.update(row.get("article_ids") or [row["article_id"]])
@@ -180,4 +206,5 @@ def build_tasks(articles: list[Article], out_dir: Path, seed: int, source: dict[
         "heldout_article_ids": sorted(heldout),
     }
     write_json(out_dir / MANIFEST, manifest)
+    (out_dir / MANIFEST).chmod(0o644)
     return manifest

@@ -46,6 +46,7 @@ def _aggregation_dispatcher(name: str) -> Any:
 
 
 def _register_in_lm_eval(name: str, spec: MetricSpec, plugin: str, distribution: str) -> None:
+    import lm_eval.api.metrics  # noqa: F401 - defines the built-in aggregations ("mean", …)
     from lm_eval.api import registry as lm_registry
 
     if name not in _registered:
@@ -60,7 +61,11 @@ def _register_in_lm_eval(name: str, spec: MetricSpec, plugin: str, distribution:
         if isinstance(spec.aggregation, str):
             aggregation = lm_registry.aggregation_registry.get(spec.aggregation, None)
             if aggregation is None:
-                raise PluginError(f"metric {name!r}: unknown lm-eval aggregation {spec.aggregation!r}", plugin=plugin, distribution=distribution)
+                raise PluginError(
+                    f"metric {name!r}: unknown lm-eval aggregation {spec.aggregation!r}",
+                    plugin=plugin,
+                    distribution=distribution,
+                )
         else:
             aggregation = _aggregation_dispatcher(name)
             lm_registry.aggregation_registry.register(f"harness_{name}", target=aggregation)
@@ -82,8 +87,12 @@ def push_metrics(registry: Registry, options: dict[str, dict[str, Any]] | None =
             component = registry.build("metrics", ComponentRef(name=name, options=options.get(name, {})))
             try:
                 spec = component.spec()  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001 - foreign code: name the plugin
-                raise PluginError(f"metric {name!r}: spec() failed: {exc}", plugin=registered.plugin, distribution=registered.distribution) from exc
+            except Exception as exc:
+                raise PluginError(
+                    f"metric {name!r}: spec() failed: {exc}",
+                    plugin=registered.plugin,
+                    distribution=registered.distribution,
+                ) from exc
             _active[name] = (component, spec)  # type: ignore[assignment]
             _register_in_lm_eval(name, spec, registered.plugin, registered.distribution)
             pushed.append(name)

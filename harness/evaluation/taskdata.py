@@ -71,7 +71,10 @@ def verify(key: str, folder: Path | None = None) -> Path:
     path = folder / name
     entry = manifest.get("files", {}).get(name)
     if entry is None:
-        raise DataError(f"task data file {name} is not in the manifest; rebuild with `harness tasks build`", file=str(folder / MANIFEST))
+        raise DataError(
+            f"task data file {name} is not in the manifest; rebuild with `harness tasks build`",
+            file=str(folder / MANIFEST),
+        )
     if not path.is_file():
         raise DataError("task data file missing; rebuild with `harness tasks build`", file=str(path))
     actual = file_sha256(path)

@@ -7,7 +7,18 @@ from pathlib import Path
 from harness.components import Article
 from harness.errors import DataError
 
-COLUMNS = ("law_id", "law_title", "category", "part", "label", "number", "path", "text", "reform_notes", "derogated")
+COLUMNS = (
+    "law_id",
+    "law_title",
+    "category",
+    "part",
+    "label",
+    "number",
+    "path",
+    "text",
+    "reform_notes",
+    "derogated",
+)
 
 
 def read_articles(path: Path) -> list[Article]:

@@ -46,7 +46,8 @@ def render_card(record: dict[str, Any], settings: dict[str, Any]) -> str:
     for name in FILTER_ORDER:
         if name in removed or name in _enabled(settings["filters"]):
             out.append(f"| {name.replace('_', ' ')} | {removed.get(name, 0):,} |")
-    out.append(f"| decontamination ({settings['decontamination']['n']}-gram overlap with evaluation data) | {record['decontaminated']:,} |")
+    n = settings["decontamination"]["n"]
+    out.append(f"| decontamination ({n}-gram overlap with evaluation data) | {record['decontaminated']:,} |")
     out.append(f"| over budget / mix | {record['over_budget']:,} |")
     out += ["", "## Generators", ""]
     for name, stats in record["generator_stats"].items():
@@ -58,10 +59,15 @@ def render_card(record: dict[str, Any], settings: dict[str, Any]) -> str:
         out.append("Disabled in the spec: the pairs were NOT checked against the evaluation data.")
     else:
         out.append(
-            f"No pair shares a {decon['n']}-token n-gram (lower-cased words, punctuation ignored) with any of "
+            f"No pair shares a {decon['n']}-token n-gram (lower-cased words, punctuation ignored) with "
+            "any of "
             f"{decon['eval_texts']:,} evaluation texts ({decon['eval_ngrams']:,} distinct n-grams; sha256 "
             f"`{decon['eval_sha256'][:16]}`). Sources: {'; '.join(decon['sources']) or 'none'}."
         )
+        by_type = record.get("decontaminated_by_task_type") or {}
+        if by_type:
+            shown = ", ".join(f"{name} {count:,}" for name, count in sorted(by_type.items()))
+            out.append(f"\nRemoved by task type: {shown}.")
         for note in decon["missing"]:
             out.append(f"\n**Warning:** no evaluation texts from {note}.")
     if any(name == "bonito" for name in record["by_generator"]):

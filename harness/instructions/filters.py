@@ -38,10 +38,10 @@ def _hash32(data: bytes) -> int:
     return xxhash.xxh32_intdigest(data)
 
 
-def minhash(text: str) -> MinHash:
-    """MinHash of the word 3-shingles of ``text`` (the whole text when it is shorter)."""
+def minhash(text: str, shingle: int = SHINGLE) -> MinHash:
+    """MinHash of the word ``shingle``-grams of ``text`` (the whole text when it is shorter)."""
     words = tokens(text)
-    shingles = [" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))]
+    shingles = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
     mh = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)
     mh.update_batch([s.encode("utf-8") for s in shingles])
     return mh
@@ -64,7 +64,9 @@ class NearDuplicateIndex:
 
     def seen(self, pair: InstructionPair) -> bool:
         """True if a kept pair is near-identical; otherwise remember this one and return False."""
-        body = minhash(f"{pair.instruction}\n{pair.response}")
+        # instruction + response are short: compare their words (one changed word is still a
+        # near duplicate); contexts are long: compare word 3-grams
+        body = minhash(f"{pair.instruction}\n{pair.response}", shingle=1)
         for key in self._lsh.query(body):
             other_body, other_context = self._pairs[key]
             if body.jaccard(other_body) < self.threshold:
@@ -83,10 +85,19 @@ def _length_checks(settings: FiltersSection) -> list[tuple[str, Callable[[Instru
     s = settings
     extractive = set(s.extractive_task_types)
     checks: list[tuple[str, Callable[[InstructionPair], bool]]] = [
-        ("instruction_length", lambda p: s.min_instruction_chars <= len(p.instruction.strip()) <= s.max_instruction_chars),
-        ("response_length", lambda p: s.min_response_chars <= len(p.response.strip()) <= s.max_response_chars),
+        (
+            "instruction_length",
+            lambda p: s.min_instruction_chars <= len(p.instruction.strip()) <= s.max_instruction_chars,
+        ),
+        (
+            "response_length",
+            lambda p: s.min_response_chars <= len(p.response.strip()) <= s.max_response_chars,
+        ),
         ("context_too_long", lambda p: len(p.context) <= s.max_context_chars),
-        ("answer_not_in_context", lambda p: p.task_type not in extractive or _occurs_in(p.response, p.context or p.instruction)),
+        (
+            "answer_not_in_context",
+            lambda p: p.task_type not in extractive or _occurs_in(p.response, p.context or p.instruction),
+        ),
     ]
     if s.spanish_only:
         checks.append(("not_spanish", lambda p: guess_language(f"{p.instruction}\n{p.response}") == "es"))
@@ -98,7 +109,9 @@ def _occurs_in(answer: str, context: str) -> bool:
     return " ".join(answer.split()) in " ".join(context.split())
 
 
-def apply_filters(pairs: Iterable[InstructionPair], settings: FiltersSection) -> tuple[list[InstructionPair], Counter[str]]:
+def apply_filters(
+    pairs: Iterable[InstructionPair], settings: FiltersSection
+) -> tuple[list[InstructionPair], Counter[str]]:
     """Run every enabled filter; return the kept pairs (order kept) and removals per filter."""
     removed: Counter[str] = Counter()
     checks = _length_checks(settings)
@@ -121,7 +134,11 @@ def apply_filters(pairs: Iterable[InstructionPair], settings: FiltersSection) ->
             removed["near_duplicate"] += 1
             continue
         article = (pair.law_id, pair.article_label)
-        if settings.max_per_article and pair.article_label and per_article[article] >= settings.max_per_article:
+        if (
+            settings.max_per_article
+            and pair.article_label
+            and per_article[article] >= settings.max_per_article
+        ):
             removed["per_article_cap"] += 1
             continue
         per_article[article] += 1

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import random
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.components import Article, InstructionGenerator, InstructionPair
-from harness.errors import PluginError
+from harness.components import Article, InstructionPair
 from harness.instructions.articles import read_articles
-from harness.instructions.budget import allocate, normalized_mix, trim_to_mix
+from harness.instructions.budget import allocate, trim_to_mix
 from harness.instructions.card import render_card
 from harness.instructions.decontaminate import Decontaminator, EvalTexts, load_eval_texts
 from harness.instructions.filters import apply_filters
+from harness.instructions.generate import (
+    GeneratorRun,
+    first_request,
+    resolve_mix,
+    retry_request,
+    run_generator,
+)
 from harness.paths import write_atomic
 from harness.runner.stage import Stage
 from harness.spec.instructions import InstructionsSection
@@ -33,7 +38,17 @@ if TYPE_CHECKING:
 
 #: bump when the stage's own processing changes its output
 STAGE_FORMAT = 1
-FIELDS = ("instruction", "context", "response", "task_type", "law_id", "article_label", "generator", "template_or_model", "language")
+FIELDS = (
+    "instruction",
+    "context",
+    "response",
+    "task_type",
+    "law_id",
+    "article_label",
+    "generator",
+    "template_or_model",
+    "language",
+)
 
 
 def instructions_stage(loaded: LoadedSpec, registry: Registry, corpus: dict[str, Stage]) -> Stage:
@@ -41,7 +56,13 @@ def instructions_stage(loaded: LoadedSpec, registry: Registry, corpus: dict[str,
     section = loaded.spec.instructions or InstructionsSection()
     seed = section.seed if section.seed is not None else loaded.spec.seed
     decon = section.decontamination
-    eval_texts = load_eval_texts(decon.tasks, decon.extra_files, loaded.base_dir) if decon.enabled else EvalTexts([], [], [])
+    eval_texts = (
+        load_eval_texts(decon.tasks, decon.extra_files, loaded.base_dir)
+        if decon.enabled
+        else EvalTexts([], [], [])
+    )
+    for ref in section.generators:
+        registry.build("instruction_generators", ref)  # bad options: a SpecError naming the component
     config = {
         "format": STAGE_FORMAT,
         "generators": [registry.identity("instruction_generators", ref) for ref in section.generators],
@@ -61,44 +82,40 @@ def instructions_stage(loaded: LoadedSpec, registry: Registry, corpus: dict[str,
         articles = read_articles(inputs["split"] / "train.parquet")
         return build_dataset(articles, section, registry, seed, eval_texts, config, ctx)
 
-    return Stage(name="instructions", kind="instructions", config=config, execute=execute, inputs={"split": corpus["split"]})
+    return Stage(
+        name="instructions",
+        kind="instructions",
+        config=config,
+        execute=execute,
+        inputs={"split": corpus["split"]},
+    )
 
 
-def _generate(
-    articles: list[Article], section: InstructionsSection, registry: Registry, ctx: StageContext
-) -> tuple[list[list[InstructionPair]], dict[str, dict[str, int]], list[dict[str, float]], list[int]]:
-    """Run each generator on its share of the budget (plus oversampling for the filters)."""
-    shares = allocate(section.budget, {str(i): 1.0 for i in range(len(section.generators))})
-    batches, stats, mixes, budgets = [], {}, [], []
-    for i, ref in enumerate(section.generators):
-        generator = registry.build("instruction_generators", ref)
-        assert isinstance(generator, InstructionGenerator)
-        supported = tuple(getattr(generator, "task_types", ()))
-        mix = normalized_mix(section.task_types, supported)
-        if supported and section.task_types:
-            unknown = [name for name in mix if name not in supported]
-            if unknown:
-                ctx.warn(f"generator {ref.name!r} does not produce task types {', '.join(unknown)}; they are skipped")
-                mix = normalized_mix({k: v for k, v in mix.items() if k in supported}, supported)
-        share = shares[str(i)]
-        request = math.ceil(share * section.filters.oversample)
-        try:
-            pairs = list(generator.generate(articles, request, mix, ctx))
-        except PluginError:
-            raise
-        except Exception as exc:
-            entry = registry.get("instruction_generators", ref.name)
-            if entry.distribution == "harness":
-                raise
-            raise PluginError(f"instruction generator {ref.name!r} failed: {type(exc).__name__}: {exc}", plugin=entry.plugin, distribution=entry.distribution) from exc
-        # provenance is the name the spec used, whatever the generator wrote
-        for pair in pairs:
-            pair.generator = ref.name
-        batches.append(pairs)
-        stats[ref.name] = {"requested": request, "yielded": len(pairs), **dict(getattr(generator, "stats", {}))}
-        mixes.append(mix)
-        budgets.append(share)
-    return batches, stats, mixes, budgets
+def _clean(
+    runs: list[GeneratorRun],
+    section: InstructionsSection,
+    seed: int,
+    index: Decontaminator | None,
+    ctx: StageContext,
+) -> tuple[list[list[InstructionPair]], Counter[str]]:
+    """Filter and decontaminate all generators' pairs together; return the survivors per generator."""
+    owner = {id(pair): i for i, run in enumerate(runs) for pair in run.pairs}
+    # filters keep the first of duplicates and cap per article: interleave the generators first
+    pool = [pair for run in runs for pair in run.pairs]
+    random.Random(f"{seed}:filters").shuffle(pool)
+    kept, removed = apply_filters(pool, section.filters)
+    if index is not None:
+        clean = []
+        for pair in ctx.track(kept, "decontaminating pairs"):
+            if index.contaminated(pair):
+                removed[f"decontaminated:{pair.task_type}"] += 1
+            else:
+                clean.append(pair)
+        kept = clean
+    survivors: list[list[InstructionPair]] = [[] for _ in runs]
+    for pair in kept:
+        survivors[owner[id(pair)]].append(pair)
+    return survivors, removed
 
 
 def build_dataset(
@@ -114,26 +131,30 @@ def build_dataset(
     ctx = dataclasses.replace(ctx, seed=seed)
     for note in eval_texts.missing:
         ctx.warn(f"decontamination: no evaluation texts from {note}; pairs are not checked against them")
-    batches, stats, mixes, budgets = _generate(articles, section, registry, ctx)
-    generated = sum(len(batch) for batch in batches)
-    # filters keep the first of duplicates and cap per article: interleave the generators first
-    pool = [pair for batch in batches for pair in batch]
-    random.Random(f"{seed}:filters").shuffle(pool)
-    kept, removed = apply_filters(pool, section.filters)
     decon = section.decontamination
-    decontaminated = 0
-    ngrams = 0
-    if decon.enabled:
-        index = Decontaminator(eval_texts.texts, decon.n)
-        ngrams = index.size
-        clean = [pair for pair in ctx.track(kept, "decontaminating pairs") if not index.contaminated(pair)]
-        decontaminated = len(kept) - len(clean)
-        kept = clean
+    index = Decontaminator(eval_texts.texts, decon.n) if decon.enabled else None
+    shares = allocate(section.budget, {str(i): 1.0 for i in range(len(section.generators))})
+    runs = []
+    for i, ref in enumerate(section.generators):
+        generator = registry.build("instruction_generators", ref)
+        mix = resolve_mix(generator, section.task_types, ref.name, ctx)  # type: ignore[arg-type]
+        runs.append(GeneratorRun(ref, generator, mix, shares[str(i)]))  # type: ignore[arg-type]
+    for run in runs:
+        run_generator(run, articles, first_request(run.share, section.filters.oversample), registry, ctx)
+    survivors, removed = _clean(runs, section, seed, index, ctx)
+    # one more round, bigger, for cheap generators the filters left short of their share
+    short = [i for i, run in enumerate(runs) if len(survivors[i]) < run.share and run.may_regenerate]
+    if short:
+        for i in short:
+            run_generator(runs[i], articles, retry_request(runs[i], len(survivors[i])), registry, ctx)
+        survivors, removed = _clean(runs, section, seed, index, ctx)
+    prefix = "decontaminated:"
+    decontaminated_by_type = {k.removeprefix(prefix): v for k, v in removed.items() if k.startswith(prefix)}
+    filtered = {k: v for k, v in removed.items() if not k.startswith(prefix)}
     final: list[InstructionPair] = []
-    for ref, mix, budget in zip(section.generators, mixes, budgets, strict=True):
-        mine = [pair for pair in kept if pair.generator == ref.name]
-        final += trim_to_mix(mine, budget, mix)
-    over_budget = len(kept) - len(final)
+    for run, mine in zip(runs, survivors, strict=True):
+        final += trim_to_mix(mine, run.share, run.mix)
+    over_budget = sum(len(mine) for mine in survivors) - len(final)
     random.Random(f"{seed}:order").shuffle(final)
     _write_jsonl(ctx.workdir / "instructions.jsonl", final)
     categories = {article.law_id: article.category for article in articles}
@@ -141,20 +162,21 @@ def build_dataset(
         "pairs": len(final),
         "articles": len(articles),
         "laws": len(categories),
-        "generated": generated,
-        "removed": dict(removed),
-        "decontaminated": decontaminated,
+        "generated": sum(len(run.pairs) for run in runs),
+        "removed": filtered,
+        "decontaminated": sum(decontaminated_by_type.values()),
+        "decontaminated_by_task_type": decontaminated_by_type,
         "over_budget": over_budget,
         "by_task_type": dict(Counter(p.task_type for p in final)),
         "by_generator": dict(Counter(p.generator for p in final)),
         "by_category": dict(Counter(categories.get(p.law_id, "unknown") for p in final)),
         "by_language": dict(Counter(p.language for p in final)),
-        "generator_stats": stats,
+        "generator_stats": {run.ref.name: run.stats for run in runs},
         "decontamination": {
             "enabled": decon.enabled,
             "n": decon.n,
             "eval_texts": len(eval_texts.texts),
-            "eval_ngrams": ngrams,
+            "eval_ngrams": index.size if index is not None else 0,
             "eval_sha256": eval_texts.digest,
             "sources": eval_texts.sources,
             "missing": eval_texts.missing,

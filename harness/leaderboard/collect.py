@@ -121,13 +121,32 @@ def _entry(
         metrics=_metrics(results, columns),
     )
     _costs(entry, manifest, results)
-    encoder = results.get("bertscore_encoder")
-    if encoder:
-        note = f"BERTScore encoder: {encoder}"
+    for note in _encoder_notes(results.get("bertscore_encoder")):
         entry.notes.append(note)
         if note not in notes:
             notes.append(note)
     return entry
+
+
+def _encoder_notes(encoder: Any) -> list[str]:
+    """Which BERTScore encoder was used (the evaluation stage lists one record per metric use)."""
+    if not encoder:
+        return []
+    if not isinstance(encoder, list):
+        encoder = [encoder]
+    notes = []
+    for item in encoder:
+        if isinstance(item, dict):
+            text = f"BERTScore encoder: {item.get('model_type', '?')}"
+            if item.get("num_layers") is not None:
+                text += f" (layer {item['num_layers']})"
+            if item.get("fallback"):
+                text += f", the packaged offline fallback for {item.get('wanted', 'the configured encoder')}"
+        else:
+            text = f"BERTScore encoder: {item}"
+        if text not in notes:
+            notes.append(text)
+    return notes
 
 
 def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
@@ -179,6 +198,38 @@ def _groups(results: dict[str, Any]) -> set[str]:
 
 
 def _metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
+    """Metric cells from the evaluation stage's ``results.json`` (``tasks`` → ``metrics``) or, for
+    results written by lm-eval itself, from its ``results`` dict."""
+    if isinstance(results.get("tasks"), dict):
+        return _harness_metrics(results, columns)
+    return _lm_eval_metrics(results, columns)
+
+
+def _harness_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
+    directions = (results.get("lm_eval") or {}).get("higher_is_better") or {}
+    out: dict[str, MetricValue] = {}
+    for task in sorted(results["tasks"]):
+        for name, cell in sorted(((results["tasks"][task] or {}).get("metrics") or {}).items()):
+            value = _number(cell.get("value")) if isinstance(cell, dict) else None
+            if value is None:
+                continue
+            metric, _, filter_ = name.partition(",")
+            hib = cell.get("higher_is_better")
+            if not isinstance(hib, bool):
+                hib = (directions.get(task) or {}).get(metric)
+            column = MetricColumn(
+                task, metric, filter_ or "none", hib if isinstance(hib, bool) else default_higher_is_better(metric)
+            )
+            columns.setdefault(column.key, column)
+            stderr = _number(cell.get("stderr"))
+            pair = _pair(cell.get("ci95"))
+            if pair is None and stderr is not None:
+                pair = (value - Z95 * stderr, value + Z95 * stderr)
+            out[column.key] = MetricValue(value, stderr, *(pair or (None, None)))
+    return out
+
+
+def _lm_eval_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
     per_task = results.get("results") or {}
     directions = results.get("higher_is_better") or {}
     groups = _groups(results)
@@ -194,7 +245,9 @@ def _metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[
             if metric.endswith("_stderr") or metric.endswith("_ci95"):
                 continue
             hib = (directions.get(task) or {}).get(metric)
-            column = MetricColumn(task, metric, filter_, hib if isinstance(hib, bool) else default_higher_is_better(metric))
+            column = MetricColumn(
+                task, metric, filter_, hib if isinstance(hib, bool) else default_higher_is_better(metric)
+            )
             columns.setdefault(column.key, column)
             stderr = _number(cells.get(f"{metric}_stderr,{filter_}"))
             low, high = _ci95(results, task, metric, filter_, float(value), stderr)
@@ -231,6 +284,25 @@ def _pair(found: Any) -> tuple[float, float] | None:
     return None
 
 
+#: efficiency figure → the names trainers may use for it (the manifest contract's name first)
+EFFICIENCY_ALIASES = {
+    "trainable_params": ("trainable_params",),
+    "total_params": ("total_params",),
+    "train_seconds": ("train_seconds", "wall_time_s", "train_runtime"),
+    "tokens_per_second": ("tokens_per_second", "train_tokens_per_s"),
+    "peak_memory_mb": ("peak_memory_mb",),
+}
+
+
+def efficiency_figure(figures: dict[str, Any], name: str) -> float | None:
+    """One efficiency figure under any of its known names, or None."""
+    for key in EFFICIENCY_ALIASES[name]:
+        value = _number(figures.get(key))
+        if value is not None:
+            return value
+    return None
+
+
 def _costs(entry: Entry, manifest: dict[str, Any], results: dict[str, Any]) -> None:
     """Training cost of the system's adapters (summed, peak = max) and its evaluation time.
 
@@ -238,16 +310,20 @@ def _costs(entry: Entry, manifest: dict[str, Any], results: dict[str, Any]) -> N
     """
     effs = [a.efficiency for a in entry.adapters if a.efficiency]
     if effs:
-        entry.trainable_params = int(sum(e.get("trainable_params") or 0 for e in effs))
-        total = max((e.get("total_params") or 0 for e in effs), default=0)
+        entry.trainable_params = int(sum(efficiency_figure(e, "trainable_params") or 0 for e in effs))
+        total = max((efficiency_figure(e, "total_params") or 0 for e in effs), default=0)
         entry.total_params = int(total) if total else None
         if total:
             entry.trainable_pct = 100.0 * entry.trainable_params / total
-        entry.train_seconds = float(sum(e.get("train_seconds") or 0.0 for e in effs))
-        entry.tokens_per_second = _number(effs[-1].get("tokens_per_second"))
-        peaks = [p for p in (_number(e.get("peak_memory_mb")) for e in effs) if p is not None]
+        seconds = [efficiency_figure(e, "train_seconds") for e in effs]
+        entry.train_seconds = sum(s for s in seconds if s is not None) if any(s is not None for s in seconds) else None
+        entry.tokens_per_second = efficiency_figure(effs[-1], "tokens_per_second")
+        peaks = [p for p in (efficiency_figure(e, "peak_memory_mb") for e in effs) if p is not None]
         entry.peak_memory_mb = max(peaks) if peaks else None
     elif not entry.adapters:
         entry.trainable_params = 0
     evaluation = (manifest.get("evaluation") or {}).get(entry.system) or {}
-    entry.eval_seconds = _number(evaluation.get("eval_seconds", results.get("eval_seconds")))
+    for value in (evaluation.get("eval_seconds"), results.get("eval_seconds"), results.get("eval_wall_time_s")):
+        if _number(value) is not None:
+            entry.eval_seconds = _number(value)
+            break

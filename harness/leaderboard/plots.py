@@ -13,9 +13,11 @@ if TYPE_CHECKING:
 
 #: at most this many metric panels per figure, so a large task group stays readable
 MAX_PANELS = 12
+#: the trainers' loss.csv columns, as the legend names them
+LOSS_LABELS = {"loss": "train", "train_loss": "train", "eval_loss": "validation"}
 
 
-def _pyplot():  # noqa: ANN202 - matplotlib's module type is not worth importing eagerly
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,7 +53,9 @@ def metric_bars(board: Leaderboard) -> str | None:
     ncols = min(3, len(columns))
     nrows = -(-len(columns) // ncols)
     labels = _labels(board)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.35 * len(labels) + 2.6 * nrows), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 0.35 * len(labels) + 2.6 * nrows), squeeze=False
+    )
     for ax, column in zip(axes.flat, columns):
         values, lows, highs = [], [], []
         for entry in board.entries:
@@ -94,19 +98,27 @@ def quality_vs_cost(board: Leaderboard) -> str | None:
     labels = _labels(board)
     fig, axes = plt.subplots(len(columns), 2, figsize=(10, 3.2 * len(columns)), squeeze=False)
     for row, column in zip(axes, columns):
-        for ax, attr, title in ((row[0], "trainable_params", "trainable parameters"), (row[1], "train_seconds", "training time (s)")):
+        for ax, attr, title in (
+            (row[0], "trainable_params", "trainable parameters"),
+            (row[1], "train_seconds", "training time (s)"),
+        ):
             for i, entry in trained:
                 cell = entry.metrics.get(column.key)
                 cost = getattr(entry, attr)
                 if cell is None or not cost:
                     continue
                 ax.scatter([cost], [cell.value], s=36, zorder=3)
-                ax.annotate(labels[i], (cost, cell.value), fontsize=7, xytext=(4, 3), textcoords="offset points")
+                ax.annotate(
+                    labels[i], (cost, cell.value), fontsize=7, xytext=(4, 3), textcoords="offset points"
+                )
             for entry in board.entries:
                 cell = entry.metrics.get(column.key)
                 if not entry.adapters and cell is not None:
-                    ax.axhline(cell.value, linestyle="--", color="#555555", linewidth=1, label=f"{entry.system}")
-            ax.set_xscale("log")
+                    ax.axhline(
+                        cell.value, linestyle="--", color="#555555", linewidth=1, label=f"{entry.system}"
+                    )
+            if attr == "trainable_params":
+                ax.set_xscale("log")
             ax.set_xlabel(title, fontsize=8)
             ax.set_ylabel(f"{column.key} {'↑' if column.higher_is_better else '↓'}", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -138,7 +150,8 @@ def loss_curves(board: Leaderboard) -> str | None:
             points = [(r.get(x_key, i) if x_key else i, r[key]) for i, r in enumerate(rows) if key in r]
             if points:
                 xs, ys = zip(*points)
-                ax.plot(xs, ys, marker="o" if len(points) < 20 else None, markersize=3, label=key)
+                label = LOSS_LABELS.get(key, key)
+                ax.plot(xs, ys, marker="o" if len(points) < 20 else None, markersize=3, label=label)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(x_key or "row", fontsize=8)
         ax.tick_params(labelsize=7)

@@ -34,9 +34,12 @@ def format_number(value: float | None) -> str:
     """Fixed, locale-free formatting, so Markdown and CSV are byte-stable."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1000:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1000):
         return f"{int(value)}"
     magnitude = abs(value)
+    if magnitude >= 1e5:
+        # e.g. the word perplexity of an untrained model: significant digits, not 9 wide columns
+        return f"{value:.4g}"
     if magnitude >= 100:
         return f"{value:.1f}"
     if magnitude >= 1:

@@ -86,7 +86,16 @@ class GateReport:
         from rich.table import Table
 
         table = Table(title=f"regression gate: {self.candidate} vs {self.baseline} (alpha {self.alpha})")
-        for title in ("metric", "baseline", "candidate", "difference [95% CI]", "p", "test", "tolerance", "verdict"):
+        for title in (
+            "metric",
+            "baseline",
+            "candidate",
+            "difference [95% CI]",
+            "p",
+            "test",
+            "tolerance",
+            "verdict",
+        ):
             table.add_column(title, justify="left" if title in ("metric", "test", "verdict") else "right")
         styles = {"better": "green", "same": "", "worse": "bold red"}
         for v in self.verdicts:
@@ -105,10 +114,16 @@ class GateReport:
         for note in self.notes + [f"{v.key}: {v.note}" for v in self.verdicts if v.note]:
             console.print(f"[dim]{note}[/dim]")
         if self.passed:
-            console.print(f"[green]gate passed[/green]: no metric of {self.candidate} is significantly worse than {self.baseline}")
+            console.print(
+                f"[green]gate passed[/green]: no metric of {self.candidate} "
+                f"is significantly worse than {self.baseline}"
+            )
         else:
             names = ", ".join(v.key for v in self.worse)
-            console.print(f"[bold red]gate failed[/bold red]: {self.candidate} is significantly worse than {self.baseline} on {names}")
+            console.print(
+                f"[bold red]gate failed[/bold red]: {self.candidate} is significantly worse "
+                f"than {self.baseline} on {names}"
+            )
 
 
 def _fmt(value: float) -> str:
@@ -165,7 +180,16 @@ def compare(
             for key, value in cand.metrics[metric].items():
                 by_filter.setdefault(key[1], ({}, {}))[1][key] = value
             for filter_, (base_values, cand_values) in sorted(by_filter.items()):
-                verdict = _verdict(task, metric, filter_, base_values, cand_values, base.higher_is_better[metric], section, report)
+                verdict = _verdict(
+                    task,
+                    metric,
+                    filter_,
+                    base_values,
+                    cand_values,
+                    base.higher_is_better[metric],
+                    section,
+                    report,
+                )
                 if verdict is not None:
                     report.verdicts.append(verdict)
     if not report.verdicts:

@@ -35,6 +35,7 @@ def sample_files(folder: Path) -> dict[str, Path]:
 
 
 def _directions(folder: Path) -> dict[str, dict[str, bool]]:
+    """``task → metric → higher_is_better`` from the folder's results JSON (either layout)."""
     results = Path(folder) / "results.json"
     if not results.is_file():
         return {}
@@ -42,7 +43,34 @@ def _directions(folder: Path) -> dict[str, dict[str, bool]]:
         data = json.loads(results.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"cannot read results: {exc}", file=str(results)) from None
-    return data.get("higher_is_better") or {}
+    out: dict[str, dict[str, bool]] = {}
+    for task, metrics in ((data.get("lm_eval") or data).get("higher_is_better") or {}).items():
+        out[task] = {m: v for m, v in (metrics or {}).items() if isinstance(v, bool)}
+    for task, summary in (data.get("tasks") or {}).items():
+        for name, cell in ((summary or {}).get("metrics") or {}).items():
+            if isinstance(cell, dict) and isinstance(cell.get("higher_is_better"), bool):
+                out.setdefault(task, {})[name.partition(",")[0]] = cell["higher_is_better"]
+    return out
+
+
+def sample_values(sample: dict[str, Any]) -> dict[str, Any]:
+    """Per-sample metric values of one log line.
+
+    lm-eval's tracker lists metric names under ``metrics`` with the values at the top level; the
+    harness's evaluation stage writes ``metrics`` as a dict of scalars and keeps lm-eval's raw
+    values under ``raw``.  Raw ``[loglikelihood, weight]`` pairs win, so perplexities aggregate
+    exactly as lm-eval does.
+    """
+    metrics = sample.get("metrics")
+    if isinstance(metrics, dict):
+        raw = sample.get("raw") or {}
+        values = {}
+        for name, value in metrics.items():
+            original = raw.get(name)
+            pair = isinstance(original, (list, tuple)) and len(original) == 2
+            values[name] = original if pair and all(isinstance(v, (int, float)) for v in original) else value
+        return values
+    return {name: sample[name] for name in metrics or [] if name in sample}
 
 
 def load_task(folder: Path, task: str, path: Path | None = None) -> TaskSamples:
@@ -64,16 +92,18 @@ def load_task(folder: Path, task: str, path: Path | None = None) -> TaskSamples:
         if "doc_id" not in sample:
             raise DataError(f"line {number} has no doc_id", file=str(path), line=number)
         key = (sample["doc_id"], str(sample.get("filter", "none")))
-        for metric in sample.get("metrics") or []:
-            if metric in sample:
-                out.metrics.setdefault(metric, {})[key] = sample[metric]
+        for metric, value in sample_values(sample).items():
+            if value is not None:
+                out.metrics.setdefault(metric, {})[key] = value
     for metric in out.metrics:
         hib = directions.get(metric)
         out.higher_is_better[metric] = hib if isinstance(hib, bool) else default_higher_is_better(metric)
     return out
 
 
-def align(base: dict[tuple[Any, str], Any], cand: dict[tuple[Any, str], Any]) -> tuple[list[Any], list[Any], int]:
+def align(
+    base: dict[tuple[Any, str], Any], cand: dict[tuple[Any, str], Any]
+) -> tuple[list[Any], list[Any], int]:
     """Values of the items both systems scored, in a fixed order; and how many were unmatched."""
     common = sorted(set(base) & set(cand), key=lambda k: (str(k[1]), str(type(k[0])), k[0]))
     unmatched = len(set(base) ^ set(cand))

@@ -49,8 +49,10 @@ def aggregate_for(metric: str, sample_value: object) -> Aggregate | None:
     """The aggregate matching how lm-eval reduces this metric, or None if it cannot be paired."""
     if isinstance(sample_value, bool) or isinstance(sample_value, (int, float)):
         return mean_aggregate
-    if isinstance(sample_value, (list, tuple)) and len(sample_value) == 2 and all(
-        isinstance(v, (int, float)) for v in sample_value
+    if (
+        isinstance(sample_value, (list, tuple))
+        and len(sample_value) == 2
+        and all(isinstance(v, (int, float)) for v in sample_value)
     ):
         if metric == "bits_per_byte":
             return bits_per_byte_aggregate
@@ -147,4 +149,6 @@ def compare_paired(
     else:
         p_value, discordant = paired_permutation(base, cand, aggregate, iterations, rng), None
         test = "permutation"
-    return PairedResult(base_value, cand_value, cand_value - base_value, low, high, p_value, test, len(base), discordant)
+    return PairedResult(
+        base_value, cand_value, cand_value - base_value, low, high, p_value, test, len(base), discordant
+    )

@@ -41,7 +41,8 @@ class RunOptions:
     force: list[str] = field(default_factory=list)
     run_id: str | None = None
     cache: Path | None = None
-    report: bool = True
+    #: external adapter folders to evaluate as extra systems (``harness regress``)
+    candidates: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,7 +64,9 @@ def default_cache(out: Path) -> Path:
     return Path(os.environ.get("HARNESS_STAGE_CACHE") or out / ".cache")
 
 
-def prepare(spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None) -> tuple[pluggy.PluginManager, Registry, LoadedSpec]:
+def prepare(
+    spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None
+) -> tuple[pluggy.PluginManager, Registry, LoadedSpec]:
     """Plugins, registry and the validated spec."""
     pm = pm or get_plugin_manager()
     registry = build_registry(pm)
@@ -71,15 +74,19 @@ def prepare(spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | Non
     return pm, registry, loaded
 
 
-def run_pipeline(spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None, progress: Progress | None = None) -> RunResult:
+def run_pipeline(
+    spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None, progress: Progress | None = None
+) -> RunResult:
     """Run a benchmark; unchanged stages come from the cache."""
     started = time.monotonic()
     progress = progress or Progress()
     pm, registry, loaded = prepare(spec_path, options, pm)
     progress.console.print(f"[harness] profile: {loaded.profile} ({loaded.profile_reason})")
     model = resolve_model(loaded, registry)
-    progress.console.print(f"[harness] model: {model.reference} from {model.source} ({model.path}){' — ' + model.notes if model.notes else ''}")
-    pipeline = build_pipeline(loaded, registry, model, options.systems, options.limit)
+    progress.console.print(
+        f"[harness] model: {model.reference} from {model.source} ({model.path}){' — ' + model.notes if model.notes else ''}"
+    )
+    pipeline = build_pipeline(loaded, registry, model, options.systems, options.limit, options.candidates)
     stages = with_upstream(pipeline.stages, set(options.only)) if options.only else pipeline.stages
     run_id = options.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     out = options.out

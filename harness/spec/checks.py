@@ -26,13 +26,23 @@ def check_structure(loaded: LoadedSpec) -> list[SpecError]:
         for adapter in system.adapters or []:
             section = getattr(spec, adapter)
             if section is None or not section.enabled:
-                problems.append(loaded.error(("systems", i), f"system {system.name!r} uses {adapter!r} but the spec trains no {adapter!r} adapter"))
+                problems.append(
+                    loaded.error(
+                        ("systems", i),
+                        f"system {system.name!r} uses {adapter!r} but the spec trains no {adapter!r} adapter",
+                    )
+                )
     if spec.sft is not None and spec.sft.enabled:
         if spec.instructions is None:
             problems.append(loaded.error(("sft",), "an 'sft' section needs an 'instructions' section"))
     baseline = spec.regression.baseline
     if baseline and not baseline.endswith(".json") and baseline not in seen:
-        problems.append(loaded.error(("regression", "baseline"), f"{baseline!r} is not a system of this spec; systems: {', '.join(sorted(seen))}"))
+        problems.append(
+            loaded.error(
+                ("regression", "baseline"),
+                f"{baseline!r} is not a system of this spec; systems: {', '.join(sorted(seen))}",
+            )
+        )
     return problems
 
 
@@ -45,14 +55,25 @@ def _refs(loaded: LoadedSpec) -> list[tuple[str, Loc, ComponentRef]]:
     refs.append(("structurers", ("corpus", "structurer"), spec.corpus.structurer))
     refs += [("deduplicators", ("corpus", "dedup", i), r) for i, r in enumerate(spec.corpus.dedup)]
     if spec.instructions is not None:
-        refs += [("instruction_generators", ("instructions", "generators", i), r) for i, r in enumerate(spec.instructions.generators)]
+        refs += [
+            ("instruction_generators", ("instructions", "generators", i), r)
+            for i, r in enumerate(spec.instructions.generators)
+        ]
     for i, source in enumerate(spec.model.sources):
-        refs.append(("model_sources", ("model", "sources", i), ComponentRef(name=source, options=spec.model.source_options.get(source, {}))))
+        refs.append(
+            (
+                "model_sources",
+                ("model", "sources", i),
+                ComponentRef(name=source, options=spec.model.source_options.get(source, {})),
+            )
+        )
     for role in ("dapt", "sft"):
         section = getattr(spec, role)
         if section is not None:
             refs.append(("trainers", (role, "trainer"), ComponentRef(name=section.trainer)))
-    refs += [("report_formats", ("report", "formats", i), ComponentRef(name=f)) for i, f in enumerate(spec.report.formats)]
+    refs += [
+        ("report_formats", ("report", "formats", i), ComponentRef(name=f)) for i, f in enumerate(spec.report.formats)
+    ]
     return refs
 
 
@@ -63,7 +84,7 @@ def check_components(loaded: LoadedSpec, registry: Registry, check_paths: bool =
         try:
             registered = registry.get(family, ref.name)
         except SpecError as exc:
-            problems.append(loaded.error(loc if loc[-1] != "trainer" and family != "report_formats" else loc, exc.message))
+            problems.append(loaded.error(loc, exc.message))
             continue
         except HarnessError:
             raise  # a broken plugin was to provide it: exit 3 with its message
@@ -71,8 +92,16 @@ def check_components(loaded: LoadedSpec, registry: Registry, check_paths: bool =
             component = registered.cls(registered.cls.Options.model_validate(ref.options))
         except ValidationError as exc:
             for err in exc.errors():
-                opt_loc = (*loc, "options", *err["loc"]) if loc[0] != "model" else ("model", "source_options", ref.name, *err["loc"])
-                msg = f"unknown option {err['loc'][-1]!r} of {ref.name!r}" if err["type"] == "extra_forbidden" else err["msg"]
+                opt_loc = (
+                    (*loc, "options", *err["loc"])
+                    if loc[0] != "model"
+                    else ("model", "source_options", ref.name, *err["loc"])
+                )
+                msg = (
+                    f"unknown option {err['loc'][-1]!r} of {ref.name!r}"
+                    if err["type"] == "extra_forbidden"
+                    else err["msg"]
+                )
                 problems.append(loaded.error(opt_loc, msg))
             continue
         if check_paths:
@@ -98,7 +127,9 @@ def _check_trainer_methods(loaded: LoadedSpec, registry: Registry) -> list[SpecE
         for i, method in enumerate(wanted):
             if methods and method not in methods:
                 loc = (role, "method", i) if isinstance(section.method, list) else (role, "method")
-                problems.append(loaded.error(loc, f"unknown PEFT method {method!r}; valid: {', '.join(sorted(methods))}"))
+                problems.append(
+                    loaded.error(loc, f"unknown PEFT method {method!r}; valid: {', '.join(sorted(methods))}")
+                )
     return problems
 
 

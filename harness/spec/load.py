@@ -103,7 +103,12 @@ def load_spec(
         unknown = [name for name in profiles if name not in ("cpu", "gpu")]
         if unknown:
             loc = ("profiles", unknown[0])
-            raise SpecError(f"unknown profile {unknown[0]!r}; profiles are cpu and gpu", file=str(path), line=lines.line_for(loc), field=dotted(loc))
+            raise SpecError(
+                f"unknown profile {unknown[0]!r}; profiles are cpu and gpu",
+                file=str(path),
+                line=lines.line_for(loc),
+                field=dotted(loc),
+            )
         override = profiles.get(chosen)
         if isinstance(override, dict):
             body = {k: v for k, v in raw.items() if k != "profiles"}
@@ -124,7 +129,7 @@ def _from_pydantic(path: Path, lines: LineMap, err: Any) -> SpecError:
     message = err["msg"]
     if err["type"] == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}"
-    elif "input" in err and err["type"].endswith("_type") or err["type"].endswith("_parsing"):
+    elif ("input" in err and err["type"].endswith("_type")) or err["type"].endswith("_parsing"):
         message = f"{message} (got {err['input']!r})"
     message = message.removeprefix("Value error, ")
     return SpecError(message, file=str(path), line=lines.line_for(loc), field=dotted(loc))

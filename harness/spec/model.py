@@ -47,7 +47,9 @@ class SystemSpec(Strict):
             self.adapters = parts[1:]
         for adapter in self.adapters:
             if adapter not in ADAPTER_ROLES:
-                raise ValueError(f"unknown adapter {adapter!r} in system {self.name!r}; known: {', '.join(ADAPTER_ROLES)}")
+                raise ValueError(
+                    f"unknown adapter {adapter!r} in system {self.name!r}; known: {', '.join(ADAPTER_ROLES)}"
+                )
         return self
 
 

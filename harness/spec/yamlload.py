@@ -51,7 +51,9 @@ def _construct(node: yaml.Node, path: Loc, lines: LineMap) -> Any:
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if key in out:
-                raise SpecError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1, field=".".join(map(str, (*path, key))))
+                raise SpecError(
+                    f"duplicate key {key!r}", line=key_node.start_mark.line + 1, field=".".join(map(str, (*path, key)))
+                )
             lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _construct(value_node, (*path, key), lines)
         return out
@@ -78,7 +80,9 @@ def load_yaml_with_lines(path: Path) -> tuple[Any, LineMap]:
         node = yaml.compose(text, Loader=SpecLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise SpecError(f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path), line=mark.line + 1 if mark else None) from None
+        raise SpecError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path), line=mark.line + 1 if mark else None
+        ) from None
     lines = LineMap()
     if node is None:
         return {}, lines

@@ -68,7 +68,13 @@ def max_steps_for(budget: dict[str, Any], tokens_per_step: int | None) -> int:
 
 
 def training_arguments(
-    hp: dict[str, Any], budget: dict[str, Any], output_dir: str, seed: int, max_steps: int, has_eval: bool
+    hp: dict[str, Any],
+    budget: dict[str, Any],
+    output_dir: str,
+    seed: int,
+    max_steps: int,
+    has_eval: bool,
+    count_tokens: str = "all",
 ) -> dict[str, Any]:
     """Keyword arguments shared by ``TrainingArguments`` and TRL's ``SFTConfig``."""
     import torch
@@ -99,7 +105,7 @@ def training_arguments(
         "save_total_limit": 2,
         "report_to": "none",
         "disable_tqdm": True,
-        "include_num_input_tokens_seen": "non_padding",
+        "include_num_input_tokens_seen": count_tokens,  # "non_padding" where batches are padded
         "use_cpu": not torch.cuda.is_available(),
         "dataloader_num_workers": 0,
     }

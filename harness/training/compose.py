@@ -137,9 +137,6 @@ def compose(
                 f"weighted composition is not possible for adapters of type {', '.join(kinds)}: {exc}"
             ) from None
         peft_model.set_adapter("weighted")
-    # set_adapter marks active adapters trainable; an evaluated system trains nothing
-    for param in peft_model.parameters():
-        param.requires_grad_(False)
     return peft_model
 
 
@@ -176,4 +173,7 @@ def build_system_model(
     """
     base, tokenizer = load_base(model, dtype)
     composed = compose(base, adapter_chain(system, adapter_dirs), system.composition, model, system.weights)
+    # peft marks active adapters trainable; an evaluated system trains nothing
+    for param in composed.parameters():
+        param.requires_grad_(False)
     return composed.eval(), tokenizer

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from transformers import TrainerCallback
+
 from harness.errors import HarnessError, SpecError
 from harness.training.arguments import resolve_hyperparameters
 from harness.training.compose import MERGEABLE, merge_into_base, peft_type, torch_dtype
@@ -109,14 +111,15 @@ def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]
             model, str(folder), adapter_name="parent", is_trainable=trainable
         )
         peft_model.add_adapter("default", config)
-        peft_model.base_model.set_adapter(["parent", "default"])  # marks both trainable
+        # "default" first: transformers' Trainer treats active_adapters[0] as the one being trained
+        peft_model.base_model.set_adapter(["default", "parent"])  # marks both trainable
         for param_name, param in peft_model.named_parameters():
             if ".parent." in param_name or param_name.endswith(".parent"):
                 param.requires_grad_(trainable)
         return peft_model, {**info, "composition": "stacked"}
     if trainable:
         raise SpecError(
-            f"the trainable-DAPT arm needs the SFT method to be of the DAPT adapter's PEFT type ({kind}); got {new_kind}",
+            f"the trainable-DAPT arm needs an SFT method of the DAPT adapter's type ({kind}); got {new_kind}",
             field="sft.method",
         )
     if hasattr(model, "is_loaded_in_4bit") and getattr(model, "is_loaded_in_4bit", False):
@@ -127,6 +130,67 @@ def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]
         **info,
         "composition": "merged",
     }
+
+
+class StepProgress(TrainerCallback):
+    """Training steps shown through the harness's progress display instead of printed log dicts."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        self.ctx = ctx
+        self._task: Any = None
+        self._advance: Any = None
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Open a progress task over the remaining steps."""
+        self._task = self.ctx.progress.task(
+            f"{self.ctx.stage}: training steps", state.max_steps - state.global_step
+        )
+        self._advance = self._task.__enter__()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """One optimizer step done."""
+        if self._advance is not None:
+            self._advance(1)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Close the progress task."""
+        if self._task is not None:
+            self._task.__exit__(None, None, None)
+            self._task = self._advance = None
+
+
+class TokenCounter(TrainerCallback):
+    """Remembers step and tokens seen when training (re)starts, to count only this run's work."""
+
+    start_step = 0
+    start_tokens = 0
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Called after a checkpoint's state was restored."""
+        self.start_step = state.global_step
+        self.start_tokens = int(state.num_input_tokens_seen or 0)
+
+
+def reload_both_adapters(trainer: Any) -> None:
+    """Make the trainer restore both adapters (and keep both active) on resume and best-model load.
+
+    transformers' Trainer reloads only ``active_adapters[0]`` from a checkpoint and then activates
+    that one alone, which would drop the parent adapter of a stacked DAPT+SFT model.
+    """
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    def load(checkpoint: str | None, model: Any = None) -> None:
+        if not checkpoint:
+            return
+        target = model if model is not None else trainer.model
+        for name, folder in (("default", Path(checkpoint)), ("parent", Path(checkpoint) / PARENT_DIR)):
+            weights = folder / "adapter_model.safetensors"
+            if weights.is_file():
+                set_peft_model_state_dict(target, load_file(str(weights)), adapter_name=name)
+
+    trainer._load_from_checkpoint = load
+    trainer._load_best_model = lambda: load(trainer.state.best_model_checkpoint)
 
 
 def last_checkpoint(folder: Path) -> Path | None:
@@ -161,6 +225,15 @@ def train_and_save(
     start_step = int(resume.name.split("-")[1]) if resume else 0
     if resume:
         ctx.warn(f"resuming from {resume.name}")
+    from transformers.trainer_callback import PrinterCallback
+
+    if prepared.parent.get("composition") == "stacked":
+        reload_both_adapters(trainer)
+    counter = TokenCounter()
+    trainer.add_callback(counter)
+    trainer.remove_callback(PrinterCallback)
+    if trainer.is_world_process_zero():
+        trainer.add_callback(StepProgress(ctx))
     try:
         with PeakMemory() as memory, Stopwatch() as clock:
             output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -174,11 +247,10 @@ def train_and_save(
             field=f"{ctx.stage}.hyperparameters",
         ) from None
     state = trainer.state
-    seen = int(getattr(state, "num_input_tokens_seen", 0) or 0)
-    steps_run = state.global_step - start_step
-    if not seen and tokens_per_step:
-        seen = state.global_step * tokens_per_step
-    tokens_run = seen - (start_step * tokens_per_step if tokens_per_step else 0) if start_step else seen
+    steps_run = state.global_step - counter.start_step
+    tokens_run = int(state.num_input_tokens_seen or 0) - counter.start_tokens
+    if tokens_run <= 0 and tokens_per_step:
+        tokens_run = steps_run * tokens_per_step
     metrics: dict[str, Any] = {
         **parameter_figures(prepared.model),
         **memory.figures(),
@@ -191,11 +263,19 @@ def train_and_save(
         "train_loss": round(float(output.training_loss), 5),
         "best_eval_loss": state.best_metric,
         "world_size": trainer.args.world_size,
+        "distributed_backend": _backend(),
+        "base_4bit_layers": sum(type(m).__name__ == "Linear4bit" for m in prepared.model.modules()),
     }
     rows = loss_rows(state.log_history)
     if trainer.is_world_process_zero():
         _save(job, prepared, metrics, rows)
     return TrainResult(metrics=metrics, loss_curve=rows)
+
+
+def _backend() -> str | None:
+    import torch.distributed as dist
+
+    return dist.get_backend() if dist.is_available() and dist.is_initialized() else None
 
 
 def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list[dict[str, Any]]) -> None:

@@ -62,7 +62,8 @@ def base_model_mismatch(folder: Path, model: ResolvedModel, error: Exception) ->
     """Turn peft's shape-mismatch error into one that names both base models."""
     config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     named = config.get("base_model_name_or_path") or "unknown"
-    first = str(error).strip().splitlines()[0][:200]
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    first = next((line for line in lines if "size mismatch" in line), lines[0] if lines else "")[:240]
     return DataError(
         f"adapter {folder} does not fit base model {model.reference!r}: it was trained for "
         f"{named!r} ({first})",

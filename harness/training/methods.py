@@ -100,13 +100,27 @@ def linear_layer_names(model: Any) -> list[str]:
 
 
 def check_target_modules(model: Any, targets: Any) -> None:
-    """Every named target module exists among the model's linear layers, or a spec error lists them."""
+    """Every named target module exists among the model's linear layers, or a spec error lists them.
+
+    A string that is not a plain layer name is a regular expression over full module names, as in
+    peft; it must match at least one module.
+    """
+    import re
+
     if targets is None or targets == "all-linear":
         return
-    wanted = [targets] if isinstance(targets, str) else list(targets)
     linear = linear_layer_names(model)
-    for name in wanted:
-        if name not in linear and not any(full.endswith(name) for full, _ in model.named_modules()):
+    full_names = [full for full, _ in model.named_modules()]
+    if isinstance(targets, str) and not re.fullmatch(r"[\w]+", targets):
+        if not any(re.fullmatch(targets, full) for full in full_names):
+            raise SpecError(
+                f"target module pattern {targets!r} matches no layer of this model; "
+                f"its linear layers: {', '.join(linear)}",
+                field="method_options.target_modules",
+            )
+        return
+    for name in [targets] if isinstance(targets, str) else list(targets):
+        if name not in linear and not any(full.endswith(f".{name}") or full == name for full in full_names):
             raise SpecError(
                 f"target module {name!r} is not a layer of this model; "
                 f"its linear layers: {', '.join(linear)}",

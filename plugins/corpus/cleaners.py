@@ -22,8 +22,7 @@ from harness_plugins.corpus.patterns import (
     HIERARCHY,
     NOTE_CONTINUATION,
     TRANSITORIOS,
-    WORD_HEADING,
-    article_heading,
+    is_heading_candidate,
     is_reform_note,
 )
 
@@ -31,6 +30,9 @@ from harness_plugins.corpus.patterns import (
 _MOJIBAKE = re.compile(r"[ÃÂâ][\u0080-\u00bf€™œžš¡-¿]")
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NOT_DIGIT = re.compile(r"\D+")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_NOT_LETTER_NOR_SPACE = re.compile(r"[^\w\s]|[\d_]")
 
 
 class UnicodeRepair(Cleaner):
@@ -55,7 +57,8 @@ class UnicodeRepair(Cleaner):
         before = len(text)
         text = _CONTROL.sub("", _INVISIBLE.sub("", text))
         dropped = before - len(text)
-        text = unicodedata.normalize("NFC", text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
         return CleanResult(replace(doc, text=text), {"mojibake_lines": fixed, "invisible_chars": dropped})
 
 
@@ -132,7 +135,7 @@ class ReformNotes(Cleaner):
         headings = 0
         previous_note = False
         for line in doc.text.split("\n"):
-            if article_heading(line) or WORD_HEADING.match(line):
+            if is_heading_candidate(line):
                 headings += 1
             if is_reform_note(line):
                 notes.append([headings, line.strip()])
@@ -154,8 +157,7 @@ _LONE_ITEM = re.compile(r"^\s*(?:[IVXLC]+|[a-zñ]|[A-Z]|\d{1,3})\s*(?:\.-|[.)]|\
 def starts_block(line: str) -> bool:
     """True for lines that always begin a paragraph: headings, fracciones, incisos, sections."""
     return bool(
-        article_heading(line)
-        or WORD_HEADING.match(line)
+        is_heading_candidate(line)
         or HIERARCHY.match(line)
         or TRANSITORIOS.match(line)
         or DECREE_TRANSITORIOS.match(line)
@@ -186,19 +188,23 @@ class UnwrapLines(Cleaner):
             if not line:
                 open_ = numeral
                 continue
-            if numeral:
+            block = starts_block(line)
+            if numeral and not (block and not _ITEM.match(line)):
                 paragraphs[-1] = f"{paragraphs[-1]} {line}"
                 numeral, open_ = False, True
                 joins += 1
                 continue
-            block = starts_block(line)
+            numeral = False
+            last = paragraphs[-1] if paragraphs else ""
+            if block and open_ and line[0].isdigit() and last and last[-1].isalnum() and _ITEM.match(line):
+                # "... lo dispuesto en el artículo" / "457." is a wrapped number, not a numbered item
+                block = False
             if block:
                 paragraphs.append(line)
                 numeral = bool(_LONE_ITEM.match(line))
                 # a section heading's name goes on its own line
                 open_ = not (HIERARCHY.match(line) or TRANSITORIOS.match(line) or DECREE_TRANSITORIOS.match(line))
                 continue
-            last = paragraphs[-1] if paragraphs else ""
             ends = last.endswith((".", ":", ";")) and self.options.break_after_sentence
             if open_ and last and not (ends and not line[0].islower()):
                 paragraphs[-1] = f"{last[:-1]}{line}" if last.endswith("-") and line[0].islower() else f"{last} {line}"
@@ -250,14 +256,16 @@ class NumericTables(Cleaner):
     @staticmethod
     def _table_like(line: str) -> bool:
         s = line.strip()
-        if not s or starts_block(s) and not s[:1].isdigit():
+        if not s or (starts_block(s) and not s[:1].isdigit()):
             return False
         if len(s) <= 30:
             return True
-        compact = s.replace(" ", "")
-        letters = sum(c.isalpha() for c in compact)
-        digits = sum(c.isdigit() for c in compact)
-        return letters < 0.5 * len(compact) and digits >= 0.25 * len(compact)
+        digits = len(_NOT_DIGIT.sub("", s))
+        if not digits:
+            return False
+        compact = len(s) - s.count(" ")
+        letters = len(_NOT_LETTER.sub("", s))
+        return letters < 0.5 * compact and digits >= 0.25 * compact
 
 
 class QualityOptions(Options):
@@ -276,8 +284,11 @@ class Quality(Cleaner):
         text = doc.text
         if len(text) < self.options.min_chars:
             return CleanResult(Dropped(f"shorter than {self.options.min_chars} characters ({len(text)})"), {"dropped_docs": 1})
-        compact = "".join(text.split())
-        ratio = sum(c.isalpha() for c in compact) / max(1, len(compact))
+        # a ratio needs no exact count: 100 evenly spaced slices of a long law are enough
+        step = max(2000, len(text) // 100)
+        sample = "".join(text[i : i + 2000] for i in range(0, len(text), step))
+        compact = len(sample) - sum(sample.count(c) for c in " \n\t\r\f\v")
+        ratio = 1 - len(_NOT_LETTER_NOR_SPACE.findall(sample)) / max(1, compact)
         if ratio < self.options.min_letter_ratio:
             return CleanResult(Dropped(f"letter ratio {ratio:.2f} below {self.options.min_letter_ratio}"), {"dropped_docs": 1})
         return CleanResult(doc, {})

@@ -13,18 +13,21 @@ LATIN_SUFFIXES = (
     "Bis|Ter|Qu[áa]ter|Quinquies|Quintus|Sexies|Septies|S[ée]ptimus|Octies|Nonies|Novies|Decies|"
     "Undecies|Duodecies|Terdecies|Quaterdecies|Quindecies"
 )
-_SUFFIX = rf"(?:\s*\.?\s*(?:{LATIN_SUFFIXES})(?![A-Za-z])(?:\s+\d{{1,2}}(?!\d))?)"
+_TOKEN_SEP = r"(?:\s*\.?\s*[-–]\s*|\s+|\s*\.\s*)"
+_SUFFIX = (
+    rf"{_TOKEN_SEP}(?:(?:{LATIN_SUFFIXES})(?![A-Za-z])|(?-i:[A-ZÑ]{{1,2}})(?![A-Za-zÁÉÍÓÚáéíóú\d])"
+    rf"|(?<=[-–\s])\d{{1,2}}(?![\d,]))"
+)
 
 #: A numbered article heading at the start of a line, e.g. "Artículo 1o.-", "ARTICULO 10 BIS.",
 #: "Art. 5º.-", "Artículo 1,000.-", "Artículo 153-F Bis.", "Artículo 26." (alone on its line).
 #: What follows the label must look like a heading's end: ".-", ".", "-", ":", "(Se deroga" or
 #: the end of the line; "Artículo 27 de esta Constitución" (a wrapped reference) does not match.
 ARTICLE_HEADING = re.compile(
-    rf"^\s*(?P<kw>Art[íi]culo|ART[ÍI]CULO|Art\.)\s*(?P<num>\d{{1,2}}(?:,\d{{3}})+|\d{{1,5}})"
-    rf"(?P<letter>(?-i:\s?-\s?[A-Z]{{1,2}})(?![A-Za-zÁÉÍÓÚáéíóú]))?"
+    rf"^\s*(?P<kw>(?-i:Art[íi]culo|ART[ÍI]CULO|Art\.))\s*(?P<num>\d{{1,2}}(?:,\d{{3}})+|\d{{1,5}})"
     rf"(?P<ord>\s?[oº°](?![A-Za-zÁÉÍÓÚáéíóú]))?"
     rf"(?P<suffix>(?:{_SUFFIX})*)"
-    rf"(?P<sep>\s*\.?\s*[-–—]+\s*|\s*\.\s+|\s*\.?\s*$|\s*:\s*|\s*\.?\s*(?=\())",
+    rf"(?P<sep>\s*\.?\s*[-–—]+\s*|\s*\.\s+|\s*\.?\s*$|\s*:\s*|\s*\.?\s*(?=\()|\.(?=[A-Za-zÁÉÍÓÚáéíóúñ“\"]))",
     re.IGNORECASE,
 )
 
@@ -38,9 +41,12 @@ _ORDINAL = rf"(?:(?:{_ORDINAL_WORDS})(?:\s*|-)){{1,3}}"
 
 #: A transitory article: "Artículo Primero.", "ARTÍCULO ÚNICO.-", "Primero.-", "Décimo Segundo.-".
 WORD_HEADING = re.compile(
-    rf"^\s*(?:(?P<kw>Art[íi]culo|ART[ÍI]CULO|Art\.)\s+)?(?P<word>{_ORDINAL})(?P<sep>\s*\.\s*[-–—]*\s*|\s*[-–—:]+\s*|\s*$)",
+    rf"^\s*(?:(?P<kw>(?-i:Art[íi]culo|ART[ÍI]CULO|Art\.))\s+)?(?P<word>{_ORDINAL})(?P<sep>\s*\.\s*[-–—]*\s*|\s*[-–—:]+\s*|\s*$)",
     re.IGNORECASE,
 )
+
+#: A transitory article numbered without "Artículo": "1º.-", "2o.-" (only read in the transitorios).
+BARE_ORDINAL_HEADING = re.compile(r"^\s*(?P<num>\d{1,3})\s?[oº°]\s*\.?\s*[-–—]+\s*")
 
 #: Start of the transitory articles of the law itself.
 TRANSITORIOS = re.compile(
@@ -97,9 +103,23 @@ def is_reform_note(line: str) -> bool:
 
 def article_heading(line: str) -> re.Match[str] | None:
     """The article-heading match of ``line`` (numbered headings only), or None."""
-    if not line or line.lstrip()[:3].lower() != "art":
+    if not line or line.lstrip()[:3] not in ("Art", "ART"):
         return None
     return ARTICLE_HEADING.match(line)
+
+
+# one cheap test before the three heading patterns: most lines start with none of these
+_CANDIDATE_START = re.compile(
+    r"\s*(?:Art|ART|\d{1,3}\s?[oº°]|(?i:primer|segund|tercer|cuart|quint|sext|s[ée]ptim|octav|noven|d[ée]cim|"
+    r"und[ée]|duod|vig[ée]|trig|cuadrag|quincuag|sexag|septuag|octog|nonag|[úu]nic))"
+)
+
+
+def is_heading_candidate(line: str) -> bool:
+    """Any line that may start an article; the reform-notes cleaner and the parser count the same ones."""
+    if not _CANDIDATE_START.match(line):
+        return False
+    return bool(article_heading(line) or WORD_HEADING.match(line) or BARE_ORDINAL_HEADING.match(line))
 
 
 def heading_number(match: re.Match[str]) -> int:
@@ -112,14 +132,15 @@ def heading_label(match: re.Match[str]) -> str:
     label = str(heading_number(match))
     if match.group("ord"):
         label += "o"
-    if match.group("letter"):
-        label += "-" + match.group("letter").replace("-", "").strip()
-    suffix = match.group("suffix") or ""
-    for part in re.findall(rf"{LATIN_SUFFIXES}|\d{{1,2}}", suffix, re.IGNORECASE):
+    latin = False
+    for part in re.findall(rf"{LATIN_SUFFIXES}|[A-ZÑ]{{1,2}}|\d{{1,2}}", match.group("suffix") or "", re.IGNORECASE):
         if part.isdigit():
-            label += f" {part}"
-        else:
+            label += f" {part}" if latin else f"-{part}"
+        elif re.fullmatch(LATIN_SUFFIXES, part, re.IGNORECASE):
             label += f" {part.capitalize()}"
+            latin = True
+        else:
+            label += f"-{part}"
     return label
 
 

@@ -104,7 +104,7 @@ class BERTScoreF1(_TextMetric):
 
 
 @hookimpl
-def register_metrics(register) -> None:  # noqa: ANN001 - pluggy passes the host callback
+def register_metrics(register) -> None:
     """Register the built-in metrics."""
     register("exact_match_es", ExactMatchEs)
     register("token_f1_es", TokenF1Es)

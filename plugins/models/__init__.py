@@ -13,7 +13,7 @@ from harness_plugins.models.sources import (
 
 
 @hookimpl
-def register_model_sources(register) -> None:  # noqa: ANN001 - pluggy passes the host callback
+def register_model_sources(register) -> None:
     """Register the built-in model sources."""
     register("tiny", TinyLlama)
     register("local", LocalFolder)

@@ -38,7 +38,9 @@ class TinyLlama(ModelSource):
         from harness_plugins.models.tiny import tiny_llama_path
 
         o = self.options
-        path = tiny_llama_path(seed=o.seed, vocab_size=o.vocab_size, hidden_size=o.hidden_size, layers=o.layers, heads=o.heads)
+        path = tiny_llama_path(
+            seed=o.seed, vocab_size=o.vocab_size, hidden_size=o.hidden_size, layers=o.layers, heads=o.heads
+        )
         return ResolvedModel(reference, path, "tiny", "randomly initialised tiny LLaMA", path.name)
 
 
@@ -72,7 +74,9 @@ class HuggingFaceHub(ModelSource):
 
         patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "tokenizer*"]
         try:
-            path = snapshot_download(reference, revision=self.options.revision, allow_patterns=patterns, local_files_only=True)
+            path = snapshot_download(
+                reference, revision=self.options.revision, allow_patterns=patterns, local_files_only=True
+            )
         except Exception:  # noqa: BLE001 - not in the cache: try the hub below
             path = None
         if path is None and not _offline():
@@ -122,7 +126,18 @@ class GemmaGGUFPackage(ModelSource):
         if not gguf_path.exists():
             package.assemble(gguf_path)  # type: ignore[attr-defined]
         tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        loaded = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        # transformers refuses to save a GGUF-loaded model; its weights are already dequantized
+        # float tensors, so move them into a plain model of the same config and save that
+        config = loaded.config
+        for attr in ("quantization_config", "_pre_quantization_dtype"):
+            if hasattr(config, attr):
+                delattr(config, attr)
+        model = AutoModelForCausalLM.from_config(config)
+        missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
+        if unexpected or [m for m in missing if "lm_head" not in m]:
+            raise RuntimeError(f"GGUF conversion mismatch: missing {missing}, unexpected {unexpected}")
+        model.tie_weights()
         with atomic_dir(target) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)

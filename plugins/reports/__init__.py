@@ -8,7 +8,7 @@ from harness_plugins.reports.html import HTMLFormat
 
 
 @hookimpl
-def register_report_formats(register) -> None:  # noqa: ANN001 - pluggy passes the host callback
+def register_report_formats(register) -> None:
     """Register the built-in report formats."""
     register("terminal", TerminalFormat)
     register("md", MarkdownFormat)

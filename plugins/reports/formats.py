@@ -48,7 +48,9 @@ class MarkdownFormat(ReportFormat):
         cols = columns(board)
         lines = ["# Leaderboard", ""]
         for run in board.runs:
-            lines.append(f"- run `{run.run}` (profile {run.profile or '?'}, seed {run.seed}, git {run.git_sha or '?'})")
+            lines.append(
+                f"- run `{run.run}` (profile {run.profile or '?'}, seed {run.seed}, git {run.git_sha or '?'})"
+            )
         lines += ["", "| " + " | ".join(_escape_md(c.title) for c in cols) + " |"]
         lines.append("| " + " | ".join("---:" if c.numeric else "---" for c in cols) + " |")
         for row in rows(board, cols):
@@ -76,7 +78,14 @@ class CSVFormat(ReportFormat):
         header = ["run", "system", "model", "model_source", "adapters"]
         for column in board.columns:
             header += [column.key, f"{column.key} stderr", f"{column.key} ci_low", f"{column.key} ci_high"]
-        header += ["trainable_params", "total_params", "train_seconds", "tokens_per_second", "peak_memory_mb", "eval_seconds"]
+        header += [
+            "trainable_params",
+            "total_params",
+            "train_seconds",
+            "tokens_per_second",
+            "peak_memory_mb",
+            "eval_seconds",
+        ]
         writer.writerow(header)
         for entry in board.entries:
             row = [entry.run, entry.system, entry.model, entry.model_source, entry.adapters_text()]
@@ -88,7 +97,10 @@ class CSVFormat(ReportFormat):
                 "" if entry.trainable_params is None else str(entry.trainable_params),
                 "" if entry.total_params is None else str(entry.total_params),
             ]
-            row += [_num(getattr(entry, a)) for a in ("train_seconds", "tokens_per_second", "peak_memory_mb", "eval_seconds")]
+            row += [
+                _num(getattr(entry, a))
+                for a in ("train_seconds", "tokens_per_second", "peak_memory_mb", "eval_seconds")
+            ]
             writer.writerow(row)
         return buffer.getvalue()
 

@@ -24,7 +24,7 @@ th[aria-sort=ascending]::after{content:" \\25B2"} th[aria-sort=descending]::afte
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.best{background:#d8f3dc;font-weight:bold}
 .runs,.notes{font-size:.85rem;color:#444}
-figure{margin:1rem 0} figure svg{max-width:100%;height:auto}
+.scroll{overflow-x:auto} figure{margin:1rem 0} figure svg{max-width:100%;height:auto}
 """
 
 #: click a header: sort rows by the cell's data-sort number (or its text), toggling the direction
@@ -80,20 +80,26 @@ class HTMLFormat(ReportFormat):
                 f"<li><code>{esc(run.run)}</code> — created {esc(run.created)}, profile {esc(run.profile)}, "
                 f"seed {esc(str(run.seed))}, git {esc(run.git_sha)}; {esc(hardware)}</li>"
             )
-        parts += ["</ul>", '<table id="leaderboard"><thead><tr>']
+        parts += ["</ul>", '<div class="scroll"><table id="leaderboard"><thead><tr>']
         for col in cols:
-            hint = "" if col.higher_is_better is None else (" (higher is better)" if col.higher_is_better else " (lower is better)")
+            hint = (
+                ""
+                if col.higher_is_better is None
+                else (" (higher is better)" if col.higher_is_better else " (lower is better)")
+            )
             parts.append(f'<th data-column="{esc(col.id)}" title="click to sort{hint}">{esc(col.title)}</th>')
         parts.append("</tr></thead><tbody>")
         for entry, row in zip(board.entries, rows(board, cols)):
             parts.append(f'<tr data-system="{esc(entry.system)}">')
             for col, cell in zip(cols, row):
-                classes = [c for c in ("num" if col.numeric else "", "best" if cell.best and cell.text else "") if c]
+                classes = [
+                    c for c in ("num" if col.numeric else "", "best" if cell.best and cell.text else "") if c
+                ]
                 sort = cell.number if cell.number is not None else ("" if col.numeric else cell.text)
                 attr = f' class="{" ".join(classes)}"' if classes else ""
                 parts.append(f'<td{attr} data-sort="{esc(str(sort))}">{esc(cell.text)}</td>')
             parts.append("</tr>")
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
         parts.append(
             '<p class="notes">Metrics: value [95% CI]; ↑ higher is better, ↓ lower is better; green = best. '
             "Costs sum the system's adapters (peak memory: the largest; tokens/s: the top adapter).</p>"
@@ -101,7 +107,11 @@ class HTMLFormat(ReportFormat):
         parts += [f'<p class="notes">{esc(note)}</p>' for note in board.notes]
         for fig_id, title, svg in (
             ("metric-bars", "Metrics with 95% CI", plots.metric_bars(board)),
-            ("quality-vs-cost", "Quality vs cost (trainable parameters, training time)", plots.quality_vs_cost(board)),
+            (
+                "quality-vs-cost",
+                "Quality vs cost (trainable parameters, training time)",
+                plots.quality_vs_cost(board),
+            ),
             ("loss-curves", "Training and validation loss", plots.loss_curves(board)),
         ):
             if svg:

@@ -30,7 +30,9 @@ def test_every_hook_is_documented_with_its_signature() -> None:
 
 
 def test_every_hook_has_a_test() -> None:
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("test_*.py") if p.name != "test_hook_meta.py")
+    sources = "\n".join(
+        p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("test_*.py") if p.name != "test_hook_meta.py"
+    )
     for name in hook_specs():
         assert f"def {name}(" in sources or f"hook.{name}(" in sources, f"no test implements or calls hook {name}"
 

@@ -55,7 +55,7 @@ class Letters(DataSource):
 def test_register_data_sources(tmp_path: Path) -> None:
     class P:
         @hookimpl
-        def register_data_sources(self, register) -> None:  # noqa: ANN001
+        def register_data_sources(self, register) -> None:
             register("letters", Letters)
 
     c = ctx(tmp_path)
@@ -71,7 +71,7 @@ class DropShort(Cleaner):
 def test_register_cleaners() -> None:
     class P:
         @hookimpl
-        def register_cleaners(self, register) -> None:  # noqa: ANN001
+        def register_cleaners(self, register) -> None:
             register("drop_short", DropShort)
 
     cleaner = registry_with(P()).get("cleaners", "drop_short").cls()
@@ -87,7 +87,7 @@ class OneArticle(Structurer):
 def test_register_structurers() -> None:
     class P:
         @hookimpl
-        def register_structurers(self, register) -> None:  # noqa: ANN001
+        def register_structurers(self, register) -> None:
             register("one", OneArticle)
 
     articles = registry_with(P()).get("structurers", "one").cls().structure(Document("a", "A", "ley", "t"))
@@ -105,7 +105,7 @@ class ByText(Deduplicator):
 def test_register_deduplicators() -> None:
     class P:
         @hookimpl
-        def register_deduplicators(self, register) -> None:  # noqa: ANN001
+        def register_deduplicators(self, register) -> None:
             register("by_text", ByText)
 
     arts = [Article("a", "A", "ley", "body", str(i), i, [], "same") for i in range(3)]
@@ -114,15 +114,19 @@ def test_register_deduplicators() -> None:
 
 
 class Echo(InstructionGenerator):
-    def generate(self, articles: Sequence[Article], budget: int, task_types: dict[str, float], ctx: StageContext) -> Iterator[InstructionPair]:
+    def generate(
+        self, articles: Sequence[Article], budget: int, task_types: dict[str, float], ctx: StageContext
+    ) -> Iterator[InstructionPair]:
         for article in articles[:budget]:
-            yield InstructionPair("Repite el artículo.", article.text, "text_gen", article.law_id, article.label, "echo", "t1")
+            yield InstructionPair(
+                "Repite el artículo.", article.text, "text_gen", article.law_id, article.label, "echo", "t1"
+            )
 
 
 def test_register_instruction_generators(tmp_path: Path) -> None:
     class P:
         @hookimpl
-        def register_instruction_generators(self, register) -> None:  # noqa: ANN001
+        def register_instruction_generators(self, register) -> None:
             register("echo", Echo)
 
     arts = [Article("a", "A", "ley", "body", str(i), i, [], f"texto {i}") for i in range(5)]
@@ -141,7 +145,7 @@ class CountingTrainer(Trainer):
 def test_register_trainers(tmp_path: Path) -> None:
     class P:
         @hookimpl
-        def register_trainers(self, register) -> None:  # noqa: ANN001
+        def register_trainers(self, register) -> None:
             register("counting", CountingTrainer)
 
     cls = registry_with(P()).get("trainers", "counting").cls
@@ -158,7 +162,7 @@ class LengthRatio(Metric):
 def test_register_metrics() -> None:
     class P:
         @hookimpl
-        def register_metrics(self, register) -> None:  # noqa: ANN001
+        def register_metrics(self, register) -> None:
             register("length_ratio", LengthRatio)
 
     spec = registry_with(P()).get("metrics", "length_ratio").cls().spec()
@@ -173,7 +177,7 @@ class Fixed(ModelSource):
 def test_register_model_sources() -> None:
     class P:
         @hookimpl
-        def register_model_sources(self, register) -> None:  # noqa: ANN001
+        def register_model_sources(self, register) -> None:
             register("fixed", Fixed)
 
     source = registry_with(P()).get("model_sources", "fixed").cls()
@@ -191,7 +195,7 @@ class Plain(ReportFormat):
 def test_register_report_formats() -> None:
     class P:
         @hookimpl
-        def register_report_formats(self, register) -> None:  # noqa: ANN001
+        def register_report_formats(self, register) -> None:
             register("plain", Plain)
 
     fmt = registry_with(P()).get("report_formats", "plain").cls()

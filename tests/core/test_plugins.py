@@ -25,13 +25,13 @@ class Upper(Cleaner):
 
 class PluginA:
     @hookimpl
-    def register_cleaners(self, register) -> None:  # noqa: ANN001
+    def register_cleaners(self, register) -> None:
         register("upper", Upper)
 
 
 class PluginB:
     @hookimpl
-    def register_cleaners(self, register) -> None:  # noqa: ANN001
+    def register_cleaners(self, register) -> None:
         register("upper", Upper)
 
 
@@ -65,7 +65,7 @@ def test_name_collision_names_both_plugins() -> None:
 def test_register_rejects_a_class_of_the_wrong_family() -> None:
     class Wrong:
         @hookimpl
-        def register_trainers(self, register) -> None:  # noqa: ANN001
+        def register_trainers(self, register) -> None:
             register("upper", Upper)
 
     pm = fresh_manager()
@@ -81,7 +81,7 @@ def test_unknown_component_lists_known_names() -> None:
         build_registry(pm).get("cleaners", "lower")
 
 
-def test_builtins_register_every_family(registry) -> None:  # noqa: ANN001
+def test_builtins_register_every_family(registry) -> None:
     for family in FAMILIES:
         assert registry.names(family), f"no built-in component in family {family}"
     origins = {p.origin for p in registry.plugins}
@@ -99,7 +99,9 @@ def _fake_distribution(tmp_path: Path, name: str, entry: str) -> Path:
 
 def test_broken_entry_point_warns_and_the_harness_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(_fake_distribution(tmp_path, "broken-dist", "broken = no_such_module_xyz")))
-    with pytest.warns(UserWarning, match=r"'broken' from distribution 'broken-dist' failed to load: ModuleNotFoundError"):
+    with pytest.warns(
+        UserWarning, match=r"'broken' from distribution 'broken-dist' failed to load: ModuleNotFoundError"
+    ):
         pm = get_plugin_manager()
     registry = build_registry(pm)
     assert [b.name for b in registry.broken] == ["broken"]
@@ -112,7 +114,8 @@ def test_broken_entry_point_warns_and_the_harness_goes_on(tmp_path: Path, monkey
 
 def test_entry_point_plugin_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "fancy_plugin.py"
-    package.write_text(textwrap.dedent('''
+    package.write_text(
+        textwrap.dedent("""
         from harness import hookimpl
         from harness.components import Cleaner, CleanResult
 
@@ -123,7 +126,8 @@ def test_entry_point_plugin_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         @hookimpl
         def register_cleaners(register):
             register("noop_cleaner", Noop)
-    '''))
+    """)
+    )
     monkeypatch.syspath_prepend(str(_fake_distribution(tmp_path, "fancy-dist", "fancy = fancy_plugin")))
     registry = build_registry(get_plugin_manager())
     found = registry.get("cleaners", "noop_cleaner")
@@ -153,7 +157,7 @@ def test_check_pending_rejects_an_unknown_hook(monkeypatch: pytest.MonkeyPatch, 
     sys.modules.pop("typo_plugin", None)
 
 
-def _ref(name: str):  # noqa: ANN202
+def _ref(name: str):
     from harness.spec.common import ComponentRef
 
     return ComponentRef(name=name)

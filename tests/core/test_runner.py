@@ -33,7 +33,9 @@ evaluation: {tasks: [mx_legal_ppl]}
 def run(tmp_path: Path) -> RunInfo:
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
-    return RunInfo(spec=load_spec(spec, "cpu"), registry=None, run_dir=tmp_path / "run", cache=tmp_path / "cache", device="cpu")  # type: ignore[arg-type]
+    return RunInfo(
+        spec=load_spec(spec, "cpu"), registry=None, run_dir=tmp_path / "run", cache=tmp_path / "cache", device="cpu"
+    )  # type: ignore[arg-type]
 
 
 def chain(counter: dict[str, int], b_option: int = 1) -> list[Stage]:
@@ -107,7 +109,8 @@ def test_failed_stage_leaves_no_output(run: RunInfo) -> None:
 def test_sigkill_mid_stage_leaves_nothing_that_looks_complete(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     script = tmp_path / "victim.py"
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f"""
         import time
         from pathlib import Path
         from harness.runner.stage import Stage, RunInfo
@@ -125,7 +128,8 @@ def test_sigkill_mid_stage_leaves_nothing_that_looks_complete(tmp_path: Path) ->
         stage.compute_key()
         print(stage.key, flush=True)
         execute_or_load(stage, run)
-    '''))
+    """)
+    )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     key = proc.stdout.readline().strip()
     deadline = time.monotonic() + 30

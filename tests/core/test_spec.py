@@ -37,13 +37,33 @@ def test_shipped_specs_validate(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "field", "message"),
     [
-        ("  budget: {max_steps: 8}\n\ninstructions", "  budget: {max_steps: 8}\n  colour: red\n\ninstructions", "dapt.colour", "unknown key 'colour'"),
+        (
+            "  budget: {max_steps: 8}\n\ninstructions",
+            "  budget: {max_steps: 8}\n  colour: red\n\ninstructions",
+            "dapt.colour",
+            "unknown key 'colour'",
+        ),
         ("seed: 0", "seed: zero", "seed", "valid integer"),
         ("quality]", "quality, no_such_cleaner]", "corpus.cleaners[6]", "unknown cleaners component 'no_such_cleaner'"),
-        ("  budget: {max_steps: 8}\n\ninstructions", "  budget: {max_steps: -3}\n\ninstructions", "dapt.budget.max_steps", "greater than 0"),
-        ("systems: [base, base+dapt, base+sft, base+dapt+sft]", "systems: [base, base+dapt, base+dapt]", "systems[2]", "duplicate system name 'base+dapt'"),
+        (
+            "  budget: {max_steps: 8}\n\ninstructions",
+            "  budget: {max_steps: -3}\n\ninstructions",
+            "dapt.budget.max_steps",
+            "greater than 0",
+        ),
+        (
+            "systems: [base, base+dapt, base+sft, base+dapt+sft]",
+            "systems: [base, base+dapt, base+dapt]",
+            "systems[2]",
+            "duplicate system name 'base+dapt'",
+        ),
         ("tasks: [mx_legal_ppl]", "tasks: [mx_legal_pplx]", "evaluation.tasks[0]", "did you mean mx_legal_ppl"),
-        ("  method: lora\n  method_options: {r: 8, alpha: 16, dropout", "  method: loraa\n  method_options: {r: 8, alpha: 16, dropout", "dapt.method", "unknown PEFT method 'loraa'"),
+        (
+            "  method: lora\n  method_options: {r: 8, alpha: 16, dropout",
+            "  method: loraa\n  method_options: {r: 8, alpha: 16, dropout",
+            "dapt.method",
+            "unknown PEFT method 'loraa'",
+        ),
     ],
 )
 def test_bad_spec_reports_file_line_field(
@@ -86,7 +106,11 @@ def test_unknown_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_profile_overrides_budgets_and_keeps_lines(tmp_path: Path) -> None:
-    path, line = write_variant(tmp_path, "report:", "profiles:\n  cpu:\n    dapt: {budget: {max_steps: 2}}\n  gpu:\n    dapt: {budget: {max_steps: 500}}\n\nreport:")
+    path, line = write_variant(
+        tmp_path,
+        "report:",
+        "profiles:\n  cpu:\n    dapt: {budget: {max_steps: 2}}\n  gpu:\n    dapt: {budget: {max_steps: 500}}\n\nreport:",
+    )
     assert load_spec(path, "cpu").spec.dapt.budget.max_steps == 2
     assert load_spec(path, "gpu").spec.dapt.budget.max_steps == 500
     loaded = load_spec(path, "auto")

@@ -27,7 +27,16 @@ def _ppl_samples(rng: random.Random, n: int, nll: float) -> list[dict[str, Any]]
         words = rng.randint(20, 60)
         nbytes = words * 6
         ll = -nll * words * (0.8 + 0.4 * rng.random())
-        out.append(_sample(doc_id, {"word_perplexity": [ll, words], "byte_perplexity": [ll, nbytes], "bits_per_byte": [ll, nbytes]}))
+        out.append(
+            _sample(
+                doc_id,
+                {
+                    "word_perplexity": [ll, words],
+                    "byte_perplexity": [ll, nbytes],
+                    "bits_per_byte": [ll, nbytes],
+                },
+            )
+        )
     return out
 
 
@@ -67,16 +76,15 @@ def _aggregate(task: str, samples: list[dict[str, Any]]) -> dict[str, Any]:
     return cells
 
 
-def write_results(folder: Path, quality: float, n: int = 60, seed: int = 0) -> None:
-    """``results.json`` and ``samples_<task>.jsonl`` for one system of given quality (0..1)."""
+def lm_eval_output(quality: float, n: int = 60, seed: int = 0) -> dict[str, Any]:
+    """What ``lm_eval.simple_evaluate(..., log_samples=True)`` returns for two tasks."""
     rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
     per_task = {
         "mx_legal_qa_mc": _mc_samples(rng, n, 0.25 + 0.5 * quality),
         "mx_legal_ppl": _ppl_samples(rng, n, 6.0 - 2.0 * quality),
     }
-    results: dict[str, Any] = {
-        "results": {},
+    return {
+        "results": {task: _aggregate(task, samples) for task, samples in per_task.items()},
         "group_subtasks": {task: [] for task in per_task},
         "configs": {task: {"task": task} for task in per_task},
         "versions": {task: 1.0 for task in per_task},
@@ -86,17 +94,40 @@ def write_results(folder: Path, quality: float, n: int = 60, seed: int = 0) -> N
             "mx_legal_ppl": {"word_perplexity": False, "byte_perplexity": False, "bits_per_byte": False},
         },
         "n-samples": {task: {"original": n, "effective": n} for task in per_task},
-        "eval_seconds": 12.5,
-        "ci95": {},
+        "samples": per_task,
     }
-    for task, samples in per_task.items():
-        results["results"][task] = _aggregate(task, samples)
-        with (folder / f"samples_{task}.jsonl").open("w", encoding="utf-8") as handle:
-            for sample in samples:
-                handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
-    # the harness's own 95% CI for accuracy (percentile bootstrap), as the evaluation stage adds it
-    acc = results["results"]["mx_legal_qa_mc"]["acc,none"]
-    results["ci95"]["mx_legal_qa_mc"] = {"acc,none": [max(0.0, acc - 0.1), min(1.0, acc + 0.1)]}
+
+
+def write_results(folder: Path, quality: float, n: int = 60, seed: int = 0, style: str = "harness") -> None:
+    """``results.json`` and ``samples_<task>.jsonl`` for one system of given quality (0..1).
+
+    ``style="harness"`` writes them with the evaluation stage's own functions
+    (``harness.evaluation.results``); ``style="lm_eval"`` writes lm-eval's results dict and its
+    tracker's sample lines, with the harness extras (``ci95``, ``eval_seconds``).
+    """
+    raw = lm_eval_output(quality, n, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    if style == "harness":
+        from harness.evaluation import results as res
+
+        results = {
+            "system": folder.name,
+            "tasks": res.summarize(raw, 200, seed),
+            "samples": res.write_samples(raw, folder),
+            "eval_wall_time_s": 12.5,
+            "bertscore_encoder": None,
+            "lm_eval": res.lm_eval_part(raw),
+        }
+    else:
+        results = {k: v for k, v in raw.items() if k != "samples"}
+        results["eval_seconds"] = 12.5
+        acc = results["results"]["mx_legal_qa_mc"]["acc,none"]
+        # the harness's own 95% CI for accuracy, as an extra beside lm-eval's stderr
+        results["ci95"] = {"mx_legal_qa_mc": {"acc,none": [max(0.0, acc - 0.1), min(1.0, acc + 0.1)]}}
+        for task, samples in raw["samples"].items():
+            with (folder / f"samples_{task}.jsonl").open("w", encoding="utf-8") as handle:
+                for sample in samples:
+                    handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
     (folder / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
@@ -107,14 +138,20 @@ ADAPTERS = {
 }
 
 
-def make_run(root: Path, name: str = "smoke", run_id: str = "20260101-000000", seed: int = 0) -> Path:
+def make_run(
+    root: Path, name: str = "smoke", run_id: str = "20260101-000000", seed: int = 0, style: str = "harness"
+) -> Path:
     """A complete run folder with systems base, two DAPT methods and a stacked SFT system."""
     run_dir = root / name / run_id
     systems = [
         {"name": "base", "adapters": [], "composition": "stacked"},
         {"name": "base+dapt[method=lora]", "adapters": ["dapt[method=lora]"], "composition": "stacked"},
         {"name": "base+dapt[method=ia3]", "adapters": ["dapt[method=ia3]"], "composition": "stacked"},
-        {"name": "base+dapt+sft", "adapters": ["dapt[method=lora]", "dapt[method=lora]+sft"], "composition": "stacked"},
+        {
+            "name": "base+dapt+sft",
+            "adapters": ["dapt[method=lora]", "dapt[method=lora]+sft"],
+            "composition": "stacked",
+        },
     ]
     quality = {"base": 0.1, "base+dapt[method=lora]": 0.3, "base+dapt[method=ia3]": 0.2, "base+dapt+sft": 0.6}
     adapters: dict[str, Any] = {}
@@ -126,33 +163,45 @@ def make_run(root: Path, name: str = "smoke", run_id: str = "20260101-000000", s
             "parent": parent,
             "parent_trainable": False,
             "sweep": {"method": method} if role == "dapt" else {},
+            # the trainer's own key names (harness.training.loop)
             "efficiency": {
                 "trainable_params": params,
                 "total_params": 2_000_000,
-                "trainable_pct": 100 * params / 2_000_000,
-                "train_seconds": seconds,
-                "tokens_per_second": 1500.0 + params / 100,
+                "trainable_percent": 100 * params / 2_000_000,
+                "wall_time_s": seconds,
+                "train_tokens_per_s": 1500.0 + params / 100,
                 "peak_memory_mb": 900.0 + params / 1000,
-                "adapter_size_mb": params * 4 / 2**20,
+                "peak_memory_kind": "process RSS (CPU)",
+                "adapter_size_bytes": params * 4,
             },
         }
         folder = run_dir / "adapters" / plan
         (folder / "training").mkdir(parents=True, exist_ok=True)
-        (folder / "adapter_config.json").write_text(json.dumps({"peft_type": method.upper(), "r": options.get("r")}))
+        (folder / "adapter_config.json").write_text(
+            json.dumps({"peft_type": method.upper(), "r": options.get("r")})
+        )
         (folder / "training" / "efficiency.json").write_text(json.dumps(adapters[plan]["efficiency"]))
-        lines = ["step,train_loss,eval_loss"]
+        lines = ["step,epoch,loss,eval_loss,learning_rate"]
         for step in range(0, 50, 10):
-            lines.append(f"{step},{5.0 - step * 0.05:.3f},{5.2 - step * 0.04:.3f}")
+            lines.append(f"{step},{step / 50},{5.0 - step * 0.05:.3f},{5.2 - step * 0.04:.3f},0.001")
         (folder / "training" / "loss.csv").write_text("\n".join(lines) + "\n")
     for i, system in enumerate(systems):
-        write_results(run_dir / "results" / system["name"], quality[system["name"]], seed=seed * 100 + i)
+        write_results(
+            run_dir / "results" / system["name"], quality[system["name"]], seed=seed * 100 + i, style=style
+        )
     manifest = {
         "name": name,
         "run_id": run_id,
         "created": "2026-01-01T00:00:00+00:00",
         "profile": "cpu",
         "seed": seed,
-        "model": {"reference": "tiny-llama", "source": "tiny", "path": "/tmp/tiny", "notes": "built on the fly", "revision": "abc"},
+        "model": {
+            "reference": "tiny-llama",
+            "source": "tiny",
+            "path": "/tmp/tiny",
+            "notes": "built on the fly",
+            "revision": "abc",
+        },
         "systems": systems,
         "adapters": adapters,
         "evaluation": {s["name"]: {"eval_seconds": 10.0 + i} for i, s in enumerate(systems)},

@@ -55,12 +55,12 @@ class ArticleCitationMatch(Metric):
 
 
 @hookimpl
-def register_cleaners(register) -> None:  # noqa: ANN001
+def register_cleaners(register) -> None:
     """Register the example cleaner."""
     register("strip_editorial_notes", StripEditorialNotes)
 
 
 @hookimpl
-def register_metrics(register) -> None:  # noqa: ANN001
+def register_metrics(register) -> None:
     """Register the example metric."""
     register("article_citation_match", ArticleCitationMatch)

@@ -1,0 +1,96 @@
+"""Deterministic train/validation splits of the articles, with held-out evaluation articles excluded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.components import Article
+from harness.corpus.io import load_articles, write_articles, write_jsonl
+
+if TYPE_CHECKING:
+    from harness.context import StageContext
+    from harness.spec.corpus import SplitSection
+
+
+def heldout_manifest(task: str, base_dir: Path) -> Path | None:
+    """``<task folder>/data/manifest.json`` for a task name (under ``tasks/``) or a path; None if absent."""
+    candidates = [Path(task).expanduser()]
+    if not candidates[0].is_absolute():
+        candidates = [base_dir / task]
+        try:
+            from harness.paths import tasks_dir
+
+            candidates.insert(0, tasks_dir() / task)
+        except ImportError:  # pragma: no cover - harness_tasks not installed
+            pass
+    for folder in candidates:
+        manifest = folder / "data" / "manifest.json"
+        if manifest.is_file():
+            return manifest
+    return None
+
+
+def heldout_ids(tasks: list[str], base_dir: Path) -> tuple[set[str], dict[str, str | None]]:
+    """Held-out article ids of every task, and per task the hash of its id list (for the cache key)."""
+    ids: set[str] = set()
+    fingerprints: dict[str, str | None] = {}
+    for task in tasks:
+        manifest = heldout_manifest(task, base_dir)
+        if manifest is None:
+            fingerprints[task] = None
+            continue
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        task_ids = sorted(str(i) for i in data.get("heldout_article_ids", []))
+        ids.update(task_ids)
+        fingerprints[task] = hashlib.sha256("\n".join(task_ids).encode()).hexdigest()[:16]
+    return ids, fingerprints
+
+
+def dapt_text(article: Article) -> str:
+    """The DAPT training text of one article: law title, hierarchy, heading and body."""
+    where = " / ".join(article.path)
+    kind = {"transitorio": "Transitorio. ", "decree_transitorio": "Transitorio de decreto de reforma. "}.get(article.part, "")
+    # decree transitorios carry "D3 " and repeated labels " (2)" only to keep their ids unique
+    label = re.sub(r" \(\d+\)$", "", re.sub(r"^D\d+ ", "", article.label))
+    head = f"{kind}Artículo {label}."
+    lines = [article.law_title, where, f"{head} {article.text}"]
+    return "\n".join(line for line in lines if line)
+
+
+def in_validation(article_id: str, seed: int, fraction: float) -> bool:
+    """A stable coin flip per article: the same article lands in the same split for a given seed."""
+    digest = hashlib.sha256(f"{seed}:{article_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def run_split(ctx: StageContext, articles_dir: Path, options: SplitSection, seed: int, tasks: list[str]) -> dict[str, Any]:
+    """Write train/validation articles and their DAPT JSONL; return counts."""
+    articles = [a for a in load_articles(articles_dir / "articles.parquet") if a.text.strip()]
+    excluded, _ = heldout_ids(tasks, ctx.base_dir)
+    kept = [a for a in articles if a.article_id not in excluded]
+    train = [a for a in kept if not in_validation(a.article_id, seed, options.validation_fraction)]
+    validation = [a for a in kept if in_validation(a.article_id, seed, options.validation_fraction)]
+    # shuffle so that packed blocks mix laws; the seed makes it reproducible
+    random.Random(seed).shuffle(train)
+    random.Random(seed + 1).shuffle(validation)
+    if options.max_train_articles is not None:
+        train = train[: options.max_train_articles]
+    write_articles(ctx.workdir / "train.parquet", train)
+    write_articles(ctx.workdir / "validation.parquet", validation)
+    write_jsonl(ctx.workdir / "dapt_train.jsonl", (dapt_text(a) for a in train))
+    write_jsonl(ctx.workdir / "dapt_validation.jsonl", (dapt_text(a) for a in validation))
+    return {
+        "articles": len(articles),
+        "heldout_excluded": len(articles) - len(kept),
+        "heldout_ids": len(excluded),
+        "train": len(train),
+        "validation": len(validation),
+        "train_words": sum(len(a.text.split()) for a in train),
+        "validation_words": sum(len(a.text.split()) for a in validation),
+        "seed": seed,
+    }

@@ -1,0 +1,125 @@
+"""Stage builders of the corpus pipeline: source → clean → structure → dedup → split → blocks.
+
+Each stage's ``config`` holds the identity of the components it uses and the spec options that
+change its output, so one changed cleaner option changes the ``clean`` key and, through input keys,
+everything downstream but nothing upstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.components import Article
+from harness.corpus.io import articles_table, load_articles, read_documents
+from harness.runner.stage import Stage
+
+if TYPE_CHECKING:
+    from harness.components import ResolvedModel
+    from harness.context import StageContext
+    from harness.plugins import Registry
+    from harness.spec.load import LoadedSpec
+
+#: bump when the files a corpus stage writes change for the same inputs and components
+FORMAT = 1
+
+__all__ = ["articles_table", "corpus_stages", "load_articles", "read_documents", "stage_articles"]
+
+
+def stage_articles(output: Path, split: str = "articles") -> list[Article]:
+    """Articles of a stage folder: ``articles`` (structure/dedup), ``train`` or ``validation`` (split)."""
+    return load_articles(Path(output) / f"{split}.parquet")
+
+
+def data_fingerprint(path: Any, base_dir: Path) -> dict[str, Any] | None:
+    """Where a source's ``path`` option points and a cheap fingerprint of the files there.
+
+    File names, sizes and modification times: an edited or added law changes the source key.
+    """
+    if not isinstance(path, str):
+        return None
+    root = Path(path).expanduser()
+    root = root if root.is_absolute() else base_dir / root
+    if not root.exists():
+        return {"path": str(root), "missing": True}
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    stats = [(str(p.relative_to(root)) if p != root else p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]
+    digest = hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
+    return {"path": str(root.resolve()), "files": len(files), "fingerprint": digest}
+
+
+def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel) -> dict[str, Stage]:
+    """The six corpus stages of ``loaded``'s spec, chained through ``inputs``."""
+    corpus = loaded.spec.corpus
+    seed = corpus.split.seed if corpus.split.seed is not None else loaded.spec.seed
+
+    def built(family: str, refs: list[Any]) -> list[tuple[str, Any]]:
+        return [(ref.name, registry.build(family, ref)) for ref in refs]
+
+    def ident(family: str, refs: list[Any]) -> list[dict[str, Any]]:
+        return [registry.identity(family, ref) for ref in refs]
+
+    def source(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
+        from harness.corpus.steps import run_sources
+
+        return run_sources(ctx, built("data_sources", corpus.sources))
+
+    def clean(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
+        from harness.corpus.steps import run_cleaners
+
+        return run_cleaners(ctx, inputs["documents"], built("cleaners", corpus.cleaners))
+
+    def structure(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
+        from harness.corpus.steps import run_structurer
+
+        return run_structurer(ctx, inputs["documents"], registry.build("structurers", corpus.structurer))
+
+    def dedup(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
+        from harness.corpus.steps import run_dedup
+
+        return run_dedup(ctx, inputs["articles"], built("deduplicators", corpus.dedup))
+
+    tasks = list(corpus.split.exclude_heldout_from)
+
+    def split(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
+        from harness.corpus.report import gather, write_reports
+        from harness.corpus.split import run_split
+
+        record = run_split(ctx, inputs["articles"], corpus.split, seed, tasks)
+        data = gather(inputs["source"], inputs["clean"], inputs["structure"], inputs["articles"], record)
+        write_reports(ctx.workdir, data)
+        return record
+
+    def blocks(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
+        from harness.corpus.blocks import run_blocks
+
+        return run_blocks(ctx, inputs["split"], corpus.blocks, model)
+
+    from harness.corpus.split import heldout_ids
+
+    _, heldout = heldout_ids(tasks, loaded.base_dir)
+    source_config = {
+        "format": FORMAT,
+        "sources": ident("data_sources", corpus.sources),
+        "data": [data_fingerprint(ref.options.get("path"), loaded.base_dir) for ref in corpus.sources],
+    }
+    s_source = Stage("source", "source", source_config, source)
+    s_clean = Stage("clean", "clean", {"format": FORMAT, "cleaners": ident("cleaners", corpus.cleaners)}, clean,
+                    inputs={"documents": s_source})
+    s_structure = Stage("structure", "structure",
+                        {"format": FORMAT, "structurer": registry.identity("structurers", corpus.structurer)}, structure,
+                        inputs={"documents": s_clean})
+    s_dedup = Stage("dedup", "dedup", {"format": FORMAT, "dedup": ident("deduplicators", corpus.dedup)}, dedup,
+                    inputs={"articles": s_structure})
+    split_config = {"format": FORMAT, "split": corpus.split.model_dump(mode="json"), "seed": seed, "heldout": heldout}
+    s_split = Stage("split", "split", split_config, split,
+                    inputs={"articles": s_dedup, "source": s_source, "clean": s_clean, "structure": s_structure})
+    blocks_config = {
+        "format": FORMAT,
+        "blocks": corpus.blocks.model_dump(mode="json"),
+        "tokenizer": {"reference": model.reference, "path": str(model.path), "revision": model.revision, "source": model.source},
+    }
+    s_blocks = Stage("blocks", "blocks", blocks_config, blocks, inputs={"split": s_split})
+    return {"source": s_source, "clean": s_clean, "structure": s_structure, "dedup": s_dedup, "split": s_split, "blocks": s_blocks}

@@ -1,0 +1,168 @@
+"""``harness regress`` and the gate at the end of ``harness run``.
+
+``regress`` evaluates a candidate (the base model plus the given adapter folders) on the spec's
+frozen tasks through the same evaluation stage as ``harness run`` (so it is cached like any stage),
+takes the baseline's per-sample logs from a results JSON or from the baseline system's cached
+evaluation, and gates the candidate with :func:`harness.regress.gate.compare`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from harness.errors import SpecError
+from harness.paths import write_json
+from harness.regress.gate import GateReport, compare
+
+if TYPE_CHECKING:
+    from harness.runner.run import RunResult
+
+
+def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
+    """Every ``--adapter NAME=PATH`` must be a PEFT folder; errors name the option (exit 2)."""
+    if not adapters:
+        raise SpecError("give at least one --adapter NAME=PATH", field="--adapter")
+    checked = {}
+    for name, path in adapters.items():
+        path = Path(path)
+        if not (path / "adapter_config.json").is_file():
+            raise SpecError(
+                f"{path} is not a PEFT adapter folder (no adapter_config.json)", field=f"--adapter {name}"
+            )
+        checked[name] = path.resolve()
+    return checked
+
+
+def results_baseline(baseline: str) -> Path | None:
+    """The folder of a baseline given as a results JSON (or a results folder); None for a system name."""
+    path = Path(baseline)
+    if path.suffix != ".json" and not path.is_dir():
+        return None
+    folder = path.parent if path.suffix == ".json" else path
+    if not path.exists() or not any(folder.glob("samples_*.jsonl")):
+        raise SpecError(
+            f"{baseline} has no per-sample logs (samples_<task>.jsonl) beside it", field="--baseline"
+        )
+    return folder
+
+
+def evaluate_candidates(
+    spec_path: Path, adapters: dict[str, Path], profile: str, out: Path, limit: int | None, run_dir: Path
+) -> dict[str, Path]:
+    """Evaluate each candidate alone (base + that adapter) through the evaluation stage, cached like
+    any stage; results are copied to ``run_dir/results/<name>``.  Used when the baseline is a
+    results file, so that no spec system needs to run."""
+    import torch
+
+    from harness.evaluation.stage import eval_stage
+    from harness.models import resolve_model
+    from harness.plan import SystemPlan
+    from harness.runner.run import RunOptions, default_cache, prepare, publish
+    from harness.runner.stage import RunInfo, Stage
+
+    pm, registry, loaded = prepare(spec_path, RunOptions(profile=profile, out=out))
+    model = resolve_model(loaded, registry)
+    run = RunInfo(
+        spec=loaded,
+        registry=registry,
+        run_dir=run_dir,
+        cache=default_cache(out).resolve(),
+        device="cuda" if torch.cuda.is_available() else "cpu",
+    )
+    folders = {}
+    for name, path in adapters.items():
+        stage = eval_stage(
+            loaded, registry, SystemPlan(name, [name]), model, {name: Stage.external(name, path)}, limit
+        )
+        stage.publish_as = f"results/{name}"
+        stage.compute_key()
+        pm.hook.run_stage(stage=stage, run=run)
+        publish(stage, run_dir)
+        folders[name] = run_dir / "results" / name
+    return folders
+
+
+def regress(
+    spec_path: Path,
+    adapters: dict[str, Path],
+    baseline: str | None,
+    profile: str = "auto",
+    out: Path = Path("runs"),
+    limit: int | None = None,
+    console: Console | None = None,
+) -> int:
+    """``harness regress``: evaluate each candidate adapter on the spec's tasks and gate it against
+    the baseline; 0 when every candidate passes, 1 on a significant drop beyond tolerance."""
+    from harness.runner.run import RunOptions, prepare, run_pipeline
+
+    console = console or Console()
+    spec_path, out = Path(spec_path), Path(out)
+    adapters = check_adapters(adapters)
+    _, _, loaded = prepare(spec_path, RunOptions(profile=profile, out=out))
+    section = loaded.spec.regression
+    baseline = baseline or section.baseline or "base"
+    run_id = "regress-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base_dir = results_baseline(baseline)
+    if base_dir is None:
+        # one run with the baseline system (cached when ``harness run`` already evaluated it) and
+        # the candidates as extra systems
+        options = RunOptions(
+            profile=profile, out=out, systems=[baseline], limit=limit, candidates=adapters, run_id=run_id
+        )
+        result = run_pipeline(spec_path, options)
+        run_dir = result.run_dir
+        base_dir = run_dir / "results" / baseline
+        cand_dirs = {name: run_dir / "results" / name for name in adapters}
+    else:
+        run_dir = out / loaded.spec.name / run_id
+        cand_dirs = evaluate_candidates(spec_path, adapters, profile, out, limit, run_dir)
+    reports = []
+    for name, cand_dir in cand_dirs.items():
+        report = compare(base_dir, cand_dir, loaded.spec.evaluation.tasks, section, Path(baseline).name, name)
+        report.render(console)
+        reports.append(report)
+    passed = all(r.passed for r in reports)
+    gates = [{**r.to_dict(), "baseline_results": str(base_dir)} for r in reports]
+    write_json(run_dir / "gate.json", {"passed": passed, "gates": gates})
+    console.print(f"[harness] gate report: {run_dir / 'gate.json'}")
+    return 0 if passed else 1
+
+
+def gate_run(result: RunResult, console: Console) -> int:
+    """The gate inside ``harness run``: each candidate system (``regression.candidates``, or every
+    other evaluated system) against ``regression.baseline``; writes ``gate.json`` beside the run."""
+    section = result.loaded.spec.regression
+    baseline = section.baseline or "base"
+    results = result.run_dir / "results"
+    if not (results / baseline).is_dir():
+        raise SpecError(
+            f"baseline system {baseline!r} was not evaluated in this run", field="regression.baseline"
+        )
+    candidates = section.candidates or sorted(
+        p.name for p in results.iterdir() if p.is_dir() and p.name != baseline
+    )
+    reports: list[GateReport] = []
+    for candidate in candidates:
+        if not (results / candidate).is_dir():
+            raise SpecError(
+                f"candidate system {candidate!r} was not evaluated in this run", field="regression.candidates"
+            )
+        report = compare(
+            results / baseline,
+            results / candidate,
+            result.loaded.spec.evaluation.tasks,
+            section,
+            baseline,
+            candidate,
+        )
+        report.render(console)
+        reports.append(report)
+    write_json(
+        result.run_dir / "gate.json",
+        {"passed": all(r.passed for r in reports), "gates": [r.to_dict() for r in reports]},
+    )
+    return 0 if all(r.passed for r in reports) else 1

@@ -1,0 +1,96 @@
+"""``launcher: accelerate``: run a trainer in several processes under ``accelerate launch``.
+
+The job goes to the worker processes as JSON with the trainer class's import path (not its
+registry name, so the workers need not rebuild the registry); rank 0 writes the result JSON.
+FSDP/DeepSpeed come in through ``accelerate_config`` (an accelerate config file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.components import ResolvedModel, TrainJob, TrainResult
+from harness.errors import PluginError
+
+if TYPE_CHECKING:
+    from harness.components import Trainer
+    from harness.context import StageContext
+
+
+def job_to_json(job: TrainJob) -> dict[str, Any]:
+    """A JSON-able copy of a job (paths as strings)."""
+    data = asdict(job)
+    data["model"] = job.model.describe()
+    data["init_adapters"] = {
+        name: [str(path), trainable] for name, (path, trainable) in job.init_adapters.items()
+    }
+    return json.loads(json.dumps(data, default=str))
+
+
+def job_from_json(data: dict[str, Any]) -> TrainJob:
+    """The inverse of :func:`job_to_json`."""
+    model = ResolvedModel(**{**data["model"], "path": Path(data["model"]["path"])})
+    paths = {
+        key: Path(data[key]) if data[key] else None
+        for key in ("train_path", "eval_path", "output_dir", "checkpoint_dir")
+    }
+    adapters = {
+        name: (Path(path), bool(trainable)) for name, (path, trainable) in data["init_adapters"].items()
+    }
+    rest = {k: v for k, v in data.items() if k not in {"model", "init_adapters", *paths}}
+    return TrainJob(model=model, init_adapters=adapters, **paths, **rest)  # type: ignore[arg-type]
+
+
+def accelerate_command(num_processes: int, config_file: str | None, args: list[str]) -> list[str]:
+    """``accelerate launch`` for this Python; on a machine without CUDA, CPU processes (gloo)."""
+    import torch
+
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes)]
+    if config_file:
+        command += ["--config_file", config_file]
+    else:
+        command += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+        if num_processes > 1:
+            # accelerate's --cpu path needs mpirun for several processes; its torchrun path
+            # (--multi_gpu) also runs CPU processes, which then join a gloo process group
+            command.append("--multi_gpu")
+        elif not torch.cuda.is_available():
+            command.append("--cpu")
+    return [*command, "-m", "harness.training.worker", *args]
+
+
+def launch(
+    trainer: Trainer, job: TrainJob, ctx: StageContext, num_processes: int, config_file: str | None
+) -> TrainResult:
+    """Run ``trainer.train(job)`` in ``num_processes`` processes; return rank 0's result."""
+    ctx.scratch.mkdir(parents=True, exist_ok=True)
+    job_file, result_file = ctx.scratch / "launch_job.json", ctx.scratch / "launch_result.json"
+    result_file.unlink(missing_ok=True)
+    payload = {
+        "job": job_to_json(job),
+        "trainer": f"{type(trainer).__module__}:{type(trainer).__qualname__}",
+        "options": trainer.options.model_dump(mode="json"),
+        "stage": ctx.stage,
+        "workdir": str(ctx.workdir),
+        "scratch": str(ctx.scratch),
+        "base_dir": str(ctx.base_dir),
+    }
+    job_file.write_text(json.dumps(payload), encoding="utf-8")
+    env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // num_processes))}
+    command = accelerate_command(num_processes, config_file, [str(job_file), str(result_file)])
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if completed.returncode != 0 or not result_file.is_file():
+        tail = (completed.stderr or completed.stdout).strip().splitlines()[-15:]
+        raise PluginError(
+            f"accelerate launch of trainer {payload['trainer']} failed (exit {completed.returncode}): "
+            + " | ".join(tail),
+            plugin="harness_plugins.training",
+        )
+    data = json.loads(result_file.read_text(encoding="utf-8"))
+    return TrainResult(metrics=data["metrics"], loss_curve=data["loss_curve"])

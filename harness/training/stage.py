@@ -1,0 +1,138 @@
+"""The ``dapt`` / ``sft`` stages: one trained adapter per plan (sweep grid point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.components import TrainJob
+from harness.errors import SpecError
+from harness.spec.common import ComponentRef
+from harness.training.arguments import max_steps_for, resolve_hyperparameters
+from harness.training.meta import read_meta
+from harness.training.methods import get_method, resolve_options
+
+if TYPE_CHECKING:
+    from harness.components import ResolvedModel
+    from harness.context import StageContext
+    from harness.plan import AdapterPlan
+    from harness.plugins import Registry
+    from harness.runner.stage import Stage
+    from harness.spec.load import LoadedSpec
+
+
+def check_plan(plan: AdapterPlan) -> None:
+    """Spec errors (method, options, hyperparameters, budget) before anything runs, naming the field."""
+    try:
+        get_method(plan.method)
+        resolve_options(plan.method, plan.method_options)
+        resolve_hyperparameters(plan.hyperparameters)
+        max_steps_for(plan.budget, None)
+    except SpecError as exc:
+        raise SpecError(
+            f"adapter {plan.name!r}: {exc.message}", field=f"{plan.role}.{exc.field or 'method'}"
+        ) from None
+
+
+def adapter_stage(
+    loaded: LoadedSpec,
+    registry: Registry,
+    plan: AdapterPlan,
+    model: ResolvedModel,
+    corpus: dict[str, Stage],
+    instructions: Stage | None,
+    parent: Stage | None,
+) -> Stage:
+    """The stage that trains ``plan``'s adapter; its output folder is a standard PEFT adapter.
+
+    DAPT reads the ``blocks`` stage (``train_blocks.parquet``, ``validation_blocks.parquet``); SFT
+    reads the ``instructions`` stage and, with ``plan.parent``, the parent adapter's stage.
+    """
+    from harness.runner.stage import Stage
+
+    check_plan(plan)
+    spec = loaded.spec
+    section = getattr(spec, plan.role)
+    ref = ComponentRef(name=plan.trainer)
+    launcher = {
+        "launcher": section.launcher,
+        "num_processes": section.num_processes,
+        "accelerate_config": section.accelerate_config,
+    }
+    config: dict[str, Any] = {
+        "trainer": registry.identity("trainers", ref),
+        "role": plan.role,
+        "method": plan.method,
+        "method_options": plan.method_options,
+        "hyperparameters": plan.hyperparameters,
+        "budget": plan.budget,
+        "seed": spec.seed,
+        "model": {"reference": model.reference, "revision": model.revision, "dtype": spec.model.dtype},
+        "parent": plan.parent,
+        "parent_trainable": plan.parent_trainable,
+        **launcher,
+    }
+    inputs: dict[str, Stage] = {}
+    if plan.role == "dapt":
+        inputs["blocks"] = corpus["blocks"]
+    else:
+        if instructions is None:
+            raise SpecError(f"adapter {plan.name!r} needs the instructions stage", field="instructions")
+        inputs["instructions"] = instructions
+    if plan.parent:
+        if parent is None:
+            raise SpecError(
+                f"adapter {plan.name!r} is trained on {plan.parent!r}, which was not built", field="sft"
+            )
+        inputs["parent"] = parent
+
+    def execute(ctx: StageContext, paths: dict[str, Path]) -> dict[str, Any]:
+        if plan.role == "dapt":
+            train, evaluation = (
+                paths["blocks"] / "train_blocks.parquet",
+                paths["blocks"] / "validation_blocks.parquet",
+            )
+        else:
+            train, evaluation = paths["instructions"] / "instructions.jsonl", None
+        job = TrainJob(
+            model=model,
+            dtype=spec.model.dtype,
+            train_path=train,
+            eval_path=evaluation if evaluation is not None and evaluation.is_file() else None,
+            method=plan.method,
+            method_options=plan.method_options,
+            hyperparameters={**plan.hyperparameters, "budget": plan.budget},
+            output_dir=ctx.workdir,
+            checkpoint_dir=ctx.scratch / "checkpoints",
+            seed=spec.seed,
+            init_adapters={"dapt": (paths["parent"], plan.parent_trainable)} if plan.parent else {},
+        )
+        trainer = registry.build("trainers", ref)
+        if section.launcher == "accelerate":
+            from harness.training.launch import launch
+
+            result = launch(trainer, job, ctx, section.num_processes, section.accelerate_config)
+        else:
+            result = trainer.train(job, ctx)
+        meta = read_meta(ctx.workdir)
+        return {
+            "role": plan.role,
+            "method": plan.method,
+            "method_options": meta.get("method_options", plan.method_options),
+            "parent": plan.parent,
+            "parent_trainable": plan.parent_trainable,
+            "sweep": plan.sweep,
+            "hyperparameters": resolve_hyperparameters(plan.hyperparameters),
+            "budget": plan.budget,
+            "efficiency": result.metrics,
+            "launcher": section.launcher,
+        }
+
+    return Stage(
+        name=plan.name,
+        kind=plan.role,
+        config=config,
+        execute=execute,
+        inputs=inputs,
+        publish_as=f"adapters/{plan.name}",
+    )

@@ -1,0 +1,153 @@
+"""Deduplicators: exact (hash of normalised text) and near-duplicate (MinHash LSH with datasketch)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from harness.components import Article, Deduplicator, Options
+
+_WORD = re.compile(r"\w+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, words only: what 'the same text' means for deduplication."""
+    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return " ".join(_WORD.findall(plain))
+
+
+def _cluster_report(clusters: list[list[Article]], limit: int) -> list[dict[str, Any]]:
+    """The largest clusters first: size, the kept article and a sample of the removed ones."""
+    clusters = sorted(clusters, key=lambda c: (-len(c), c[0].article_id))
+    return [
+        {
+            "size": len(c),
+            "kept": c[0].article_id,
+            "removed_sample": [a.article_id for a in c[1:6]],
+            "text_sample": c[0].text[:160],
+        }
+        for c in clusters[:limit]
+    ]
+
+
+class ExactOptions(Options):
+    #: texts shorter than this (normalised) are never deduplicated ("(Se deroga)." stays once per law)
+    min_chars: int = Field(0, ge=0)
+    report_clusters: int = Field(20, ge=0)
+
+
+class ExactDedup(Deduplicator):
+    """Keeps the first article of each group with the same normalised text (sha256)."""
+
+    Options = ExactOptions
+    description = "exact duplicates by sha256 of normalised text"
+
+    def deduplicate(self, articles: Sequence[Article]) -> tuple[list[Article], dict[str, Any]]:
+        """Kept articles in input order and a report of duplicate clusters."""
+        groups: dict[str, list[Article]] = {}
+        kept: list[Article] = []
+        for article in articles:
+            norm = normalise(article.text)
+            if len(norm) < self.options.min_chars:
+                kept.append(article)
+                continue
+            digest = hashlib.sha256(norm.encode()).hexdigest()
+            group = groups.setdefault(digest, [])
+            if not group:
+                kept.append(article)
+            group.append(article)
+        clusters = [g for g in groups.values() if len(g) > 1]
+        report = {
+            "input": len(articles),
+            "kept": len(kept),
+            "removed": len(articles) - len(kept),
+            "clusters": len(clusters),
+            "largest_clusters": _cluster_report(clusters, self.options.report_clusters),
+        }
+        return kept, report
+
+
+
+class MinHashOptions(Options):
+    threshold: float = Field(0.9, gt=0, le=1)
+    num_perm: int = Field(64, ge=16, le=512)
+    #: word shingle size
+    shingle: int = Field(5, ge=1)
+    #: articles with fewer words are left alone (too short to compare reliably)
+    min_words: int = Field(20, ge=1)
+    seed: int = 1
+    report_clusters: int = Field(20, ge=0)
+
+
+_PRIME = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
+
+
+def minhash_signature(words: list[str], vocab: dict[str, int], permutations: Any, shingle: int) -> np.ndarray:
+    """MinHash values of the word shingles, vectorised (datasketch's legacy scheme, same permutations).
+
+    Words are hashed once (crc32, cached in ``vocab``); a shingle's hash combines its words' hashes.
+    """
+    ids = np.fromiter(
+        (vocab[w] if w in vocab else vocab.setdefault(w, zlib.crc32(w.encode())) for w in words),
+        dtype=np.uint64,
+        count=len(words),
+    )
+    n = len(ids) - shingle + 1
+    shingles = ids[:n].copy()
+    for j in range(1, shingle):
+        shingles = shingles * np.uint64(1_000_003) + ids[j : j + n]  # wraps modulo 2**64, as intended
+    shingles = np.unique(shingles & _MAX_HASH)
+    a, b = permutations
+    values = (shingles[:, None] * a + b) % _PRIME & _MAX_HASH
+    return values.min(axis=0)
+
+
+class MinHashDedup(Deduplicator):
+    """Near duplicates with MinHash LSH (datasketch): keeps the first article of each cluster."""
+
+    Options = MinHashOptions
+    description = "near duplicates by MinHash LSH (datasketch), threshold configurable"
+
+    def deduplicate(self, articles: Sequence[Article]) -> tuple[list[Article], dict[str, Any]]:
+        """Kept articles in input order and a report of near-duplicate clusters."""
+        from datasketch import MinHash, MinHashLSH
+
+        o = self.options
+        lsh = MinHashLSH(threshold=o.threshold, num_perm=o.num_perm)
+        template = MinHash(num_perm=o.num_perm, seed=o.seed, scheme="legacy")
+        permutations = template.permutations
+        vocab: dict[str, int] = {}
+        clusters: dict[int, list[Article]] = {}
+        kept: list[Article] = []
+        for index, article in enumerate(articles):
+            words = normalise(article.text).split()
+            if len(words) < max(o.min_words, o.shingle):
+                kept.append(article)
+                continue
+            signature = minhash_signature(words, vocab, permutations, o.shingle)
+            mh = MinHash(num_perm=o.num_perm, seed=o.seed, hashvalues=signature, permutations=permutations, scheme="legacy")
+            hits = lsh.query(mh)
+            if hits:
+                clusters.setdefault(min(hits), []).append(article)
+                continue
+            lsh.insert(index, mh)
+            kept.append(article)
+            clusters[index] = [article]
+        groups = [c for c in clusters.values() if len(c) > 1]
+        report = {
+            "input": len(articles),
+            "kept": len(kept),
+            "removed": len(articles) - len(kept),
+            "clusters": len(groups),
+            "threshold": o.threshold,
+            "largest_clusters": _cluster_report(groups, o.report_clusters),
+        }
+        return kept, report

@@ -1,0 +1,70 @@
+"""``sft``: downstream instruction tuning with TRL's SFTTrainer, loss on the response only."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+from harness.components import Trainer
+from harness.training.methods import METHODS
+
+if TYPE_CHECKING:
+    from harness.components import TrainJob, TrainResult
+    from harness.context import StageContext
+
+
+class SFTTrainer(Trainer):
+    """Supervised fine-tuning on instruction/response pairs (prompt/completion, completion-only loss)."""
+
+    description = "downstream SFT on instructions (TRL SFTTrainer, response-only loss)"
+    version = "1"
+    methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
+
+    def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:
+        """Train on ``job.train_path`` (instructions.jsonl); a held-out share gives validation loss."""
+        from transformers import EarlyStoppingCallback
+        from trl import SFTConfig
+        from trl import SFTTrainer as TRLSFTTrainer
+
+        from harness.training.arguments import max_steps_for, training_arguments
+        from harness.training.data import mean_sft_tokens, sft_dataset
+        from harness.training.loop import prepare, train_and_save
+        from harness_plugins.training.causal_lm import world_size
+
+        prepared = prepare(job)
+        hp, tokenizer = prepared.hyperparameters, prepared.tokenizer
+        fraction = hp["eval_fraction"] if hp["eval_steps"] else 0.0
+        train, evaluation, chat = sft_dataset(job.train_path, tokenizer, fraction, job.seed)
+        per_step = hp["per_device_train_batch_size"] * hp["gradient_accumulation_steps"] * world_size()
+        estimate = (
+            math.ceil(mean_sft_tokens(train, tokenizer, chat) * per_step)
+            if prepared.budget.get("max_tokens")
+            else None
+        )
+        max_steps = max_steps_for(prepared.budget, estimate)
+        base = training_arguments(
+            hp,
+            prepared.budget,
+            str(job.checkpoint_dir),
+            job.seed,
+            max_steps,
+            evaluation is not None,
+            "non_padding",
+        )
+        config = SFTConfig(**base, max_length=hp["max_length"], completion_only_loss=True, packing=False)
+        callbacks = []
+        if evaluation is not None and hp["early_stopping_patience"]:
+            callbacks.append(
+                EarlyStoppingCallback(early_stopping_patience=int(hp["early_stopping_patience"]))
+            )
+        trainer = TRLSFTTrainer(
+            model=prepared.model,
+            args=config,
+            train_dataset=train,
+            eval_dataset=evaluation,
+            processing_class=tokenizer,
+            callbacks=callbacks,
+        )
+        result = train_and_save(job, ctx, prepared, trainer, None)
+        result.metrics.update(template="chat" if chat else "plain", examples=len(train))
+        return result

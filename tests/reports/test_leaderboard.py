@@ -1,0 +1,186 @@
+"""Collecting run folders into a leaderboard and rendering every built-in format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fabricate import make_run
+from rich.console import Console
+
+from harness.errors import DataError
+from harness.leaderboard import collect, find_runs, render_terminal, write_all
+from harness.leaderboard.terminal import build_table
+
+FORMATS = ["md", "csv", "json", "html", "terminal"]
+
+
+def test_collect_one_run(run_dir: Path) -> None:
+    board = collect([run_dir])
+    assert [e.system for e in board.entries] == [
+        "base",
+        "base+dapt[method=lora]",
+        "base+dapt[method=ia3]",
+        "base+dapt+sft",
+    ]
+    assert [c.key for c in board.columns] == [
+        "mx_legal_ppl/bits_per_byte",
+        "mx_legal_ppl/byte_perplexity",
+        "mx_legal_ppl/word_perplexity",
+        "mx_legal_qa_mc/acc",
+        "mx_legal_qa_mc/acc_norm",
+    ]
+    assert not next(c for c in board.columns if c.metric == "word_perplexity").higher_is_better
+    sft = board.entries[3]
+    assert sft.model == "tiny-llama" and sft.model_source.startswith("tiny")
+    # costs of a stacked system add its adapters up; peak memory is the larger one
+    assert sft.trainable_params == 81920 + 40960
+    assert sft.train_seconds == pytest.approx(63.0)
+    assert sft.peak_memory_mb == pytest.approx(900 + 81.92)
+    assert sft.eval_seconds == pytest.approx(13.0)
+    assert sft.adapters[1].describe() == "lora r=4 on dapt[method=lora] (frozen)"
+    assert sft.adapters[0].loss_curve[0] == {
+        "step": 0.0,
+        "epoch": 0.0,
+        "loss": 5.0,
+        "eval_loss": 5.2,
+        "learning_rate": 0.001,
+    }
+    # the evaluation stage's bootstrap CI, for accuracies and perplexities alike
+    written = json.loads((run_dir / "results" / "base+dapt+sft" / "results.json").read_text())
+    for task, metric in (("mx_legal_qa_mc", "acc"), ("mx_legal_ppl", "word_perplexity")):
+        cell = sft.metrics[f"{task}/{metric}"]
+        expected = written["tasks"][task]["metrics"][metric]
+        assert cell.value == expected["value"]
+        assert [cell.ci_low, cell.ci_high] == expected["ci95"]
+        assert cell.ci_low < cell.value < cell.ci_high
+    assert board.entries[0].trainable_params == 0 and board.entries[0].adapters == []
+
+
+def test_collect_lm_eval_results(tmp_path: Path) -> None:
+    """Results in lm-eval's own layout: metrics from ``results``, CI from the ``ci95`` extra or stderr."""
+    board = collect([make_run(tmp_path / "runs", style="lm_eval")])
+    sft = board.entries[3]
+    assert len(board.columns) == 5 and sft.eval_seconds == pytest.approx(13.0)
+    acc = sft.metrics["mx_legal_qa_mc/acc"]
+    assert (acc.ci_low, acc.ci_high) == pytest.approx((acc.value - 0.1, acc.value + 0.1))
+    norm = sft.metrics["mx_legal_qa_mc/acc_norm"]
+    assert norm.ci_low == pytest.approx(norm.value - 1.959964 * norm.stderr)
+    assert sft.metrics["mx_legal_ppl/word_perplexity"].ci_low is None  # lm-eval gives "N/A"
+
+
+def test_best_per_metric(run_dir: Path) -> None:
+    board = collect([run_dir])
+    # sft has the highest quality in the fixture: best accuracy and lowest perplexity
+    assert board.best("mx_legal_qa_mc/acc") == {3}
+    assert board.best("mx_legal_ppl/word_perplexity") == {3}
+    assert board.best_cost("trainable_params", False) == {2}  # ia3, never the untrained base
+
+
+def test_two_runs_aggregate_into_one_table(two_runs: list[Path]) -> None:
+    board = collect([two_runs[0].parent])  # the benchmark folder expands to its runs
+    assert [r.run for r in board.runs] == ["smoke/20260101-000000", "smoke/20260102-000000"]
+    assert len(board.entries) == 8
+    md = _render(board, "md")
+    assert any(line.startswith("| run | system |") for line in md.splitlines())
+    assert md.count("smoke/20260102-000000 |") == 4
+    assert find_runs(two_runs) == two_runs
+
+
+def test_not_a_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"no manifest\.json"):
+        collect([tmp_path])
+    with pytest.raises(DataError, match="does not exist"):
+        collect([tmp_path / "missing"])
+
+
+def _render(board, name: str) -> str:
+    import harness_plugins.reports
+
+    formats: dict = {}
+    harness_plugins.reports.register_report_formats(register=formats.__setitem__)
+    return formats[name]().render(board)
+
+
+def test_formats_registered_through_hook(reports_registry) -> None:
+    assert reports_registry.names("report_formats") == ["csv", "html", "json", "md", "terminal"]
+    assert reports_registry.get("report_formats", "html").plugin == "harness_plugins.reports"
+
+
+def test_write_all_writes_each_format(run_dir: Path, reports_registry) -> None:
+    written = write_all(collect([run_dir]), run_dir, reports_registry, FORMATS)
+    assert [p.name for p in written] == [
+        "leaderboard.md",
+        "leaderboard.csv",
+        "leaderboard.json",
+        "leaderboard.html",
+        "leaderboard.txt",
+    ]
+    assert not list(run_dir.glob(".leaderboard*"))  # no temporary files left
+    data = json.loads((run_dir / "leaderboard.json").read_text())
+    assert data["best"]["mx_legal_qa_mc/acc"] == [3] and len(data["entries"]) == 4
+
+
+def test_markdown_and_csv_are_byte_stable(two_runs: list[Path], reports_registry, tmp_path: Path) -> None:
+    first = write_all(collect(two_runs), tmp_path / "a", reports_registry, ["md", "csv", "json"])
+    second = write_all(collect(two_runs), tmp_path / "b", reports_registry, ["md", "csv", "json"])
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_markdown_columns_and_bold_best(run_dir: Path) -> None:
+    md = _render(collect([run_dir]), "md")
+    header = next(line for line in md.splitlines() if line.startswith("| system"))
+    for title in (
+        "model (source)",
+        "adapters",
+        "mx_legal_qa_mc/acc ↑",
+        "mx_legal_ppl/word_perplexity ↓",
+        "trainable params",
+        "train time (s)",
+        "tokens/s",
+        "peak memory (MB)",
+        "eval time (s)",
+    ):
+        assert title in header
+    sft = next(line for line in md.splitlines() if line.startswith("| base+dapt+sft"))
+    assert re.search(r"\*\*0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]\*\*", sft)  # best accuracy, bold, with CI
+    assert "lora r=4 on dapt[method=lora] (frozen)" in sft
+
+
+def test_csv_is_numeric(run_dir: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(_render(collect([run_dir]), "csv"))))
+    assert len(rows) == 4
+    sft = rows[3]
+    assert (
+        float(sft["mx_legal_qa_mc/acc ci_high"])
+        > float(sft["mx_legal_qa_mc/acc"])
+        > float(sft["mx_legal_qa_mc/acc ci_low"])
+    )
+    assert sft["trainable_params"] == "122880" and rows[0]["trainable_params"] == "0"
+
+
+def test_terminal_highlights_best(run_dir: Path) -> None:
+    board = collect([run_dir])
+    table = build_table(board)
+    acc_column = next(c for c in table.columns if c.header.startswith("mx_legal_qa_mc/acc ↑"))
+    styles = [cell.style for cell in acc_column._cells]
+    assert styles == ["", "", "", "bold green"]
+    console = Console(record=True, width=300)
+    render_terminal(board, console)
+    assert "base+dapt+sft" in console.export_text()
+
+
+def test_html_is_self_contained_with_plots(run_dir: Path) -> None:
+    page = _render(collect([run_dir]), "html")
+    assert '<table id="leaderboard">' in page
+    for figure in ("metric-bars", "quality-vs-cost", "loss-curves"):
+        assert re.search(rf'<figure class="plot" id="{figure}"><svg', page), figure
+    # nothing fetched at view time: no external scripts, styles, images or fonts
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+    assert "@import" not in page and "<link" not in page
+    assert page.count('class="num best"') >= 5

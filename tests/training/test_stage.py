@@ -1,0 +1,178 @@
+"""The adapter stage: its cache config, its record, resuming a killed run, and the accelerate launcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.components import ResolvedModel
+from harness.errors import SpecError
+from harness.plan import plan_adapters
+from harness.plugins import Registry
+from harness.runner.stage import Stage
+from harness.spec.load import load_spec
+from harness.training.stage import adapter_stage
+from harness_plugins.training.causal_lm import CausalLMTrainer
+from tests.training.conftest import make_ctx, make_job, run_stage_here
+
+DATA = Path(__file__).parent / "data"
+
+
+def upstream(name: str, key: str) -> Stage:
+    """A finished upstream stage (only its key matters here)."""
+    stage = Stage(name=name, kind=name, config={}, execute=lambda ctx, inputs: {})
+    stage.key = key
+    return stage
+
+
+def stages_for(spec_file: str, registry: Registry, model: ResolvedModel) -> dict[str, Stage]:
+    loaded = load_spec(DATA / spec_file, profile="cpu", check_paths=False)
+    corpus = {"blocks": upstream("blocks", "b0")}
+    built: dict[str, Stage] = {}
+    for plan in plan_adapters(loaded.spec):
+        parent = built.get(plan.parent) if plan.parent else None
+        built[plan.name] = adapter_stage(
+            loaded, registry, plan, model, corpus, upstream("instructions", "i0"), parent
+        )
+        built[plan.name].compute_key()
+    return built
+
+
+def test_stage_config_and_inputs(training_registry: Registry, tiny_model: ResolvedModel) -> None:
+    stages = stages_for("tiny_dapt_sft.yaml", training_registry, tiny_model)
+    dapt, frozen, trainable = (
+        stages["dapt"],
+        stages["dapt+sft[dapt_trainable=False]"],
+        stages["dapt+sft[dapt_trainable=True]"],
+    )
+    assert dapt.kind == "dapt" and dapt.publish_as == "adapters/dapt" and set(dapt.inputs) == {"blocks"}
+    assert (
+        dapt.config["trainer"]["name"] == "causal_lm"
+        and dapt.config["trainer"]["plugin"] == "harness_plugins.training"
+    )
+    for key in ("method", "method_options", "hyperparameters", "budget", "seed", "model"):
+        assert key in dapt.config
+    assert dapt.config["model"]["revision"] == tiny_model.revision
+    assert set(frozen.inputs) == {"instructions", "parent"} and frozen.inputs["parent"] is dapt
+    assert frozen.kind == "sft" and frozen.key != trainable.key
+    assert set(stages["sft"].inputs) == {"instructions"}
+
+
+def test_every_setting_changes_the_key(training_registry: Registry, tiny_model: ResolvedModel) -> None:
+    keys = {
+        name: stage.key
+        for name, stage in stages_for("tiny_methods_sweep.yaml", training_registry, tiny_model).items()
+    }
+    assert len(set(keys.values())) == 6
+
+
+def test_bad_method_option_fails_when_the_stage_is_built(
+    training_registry: Registry, tiny_model: ResolvedModel, tmp_path: Path
+) -> None:
+    text = (
+        (DATA / "tiny_methods_sweep.yaml")
+        .read_text()
+        .replace("learning_rate: 0.001", "learning_rate: 0.001, lr: 1")
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    loaded = load_spec(tmp_path / "s.yaml", profile="cpu", check_paths=False)
+    plan = plan_adapters(loaded.spec)[0]
+    with pytest.raises(SpecError) as info:
+        adapter_stage(
+            loaded, training_registry, plan, tiny_model, {"blocks": upstream("blocks", "b")}, None, None
+        )
+    assert "'lr'" in info.value.message and info.value.field == "dapt.hyperparameters.lr"
+
+
+def test_dapt_then_sft_stages_run(
+    training_registry: Registry,
+    tiny_model: ResolvedModel,
+    blocks_dir: Path,
+    instructions_dir: Path,
+    tmp_path: Path,
+) -> None:
+    stages = stages_for("tiny_dapt_sft.yaml", training_registry, tiny_model)
+    dapt = run_stage_here(stages["dapt"], {"blocks": blocks_dir}, tmp_path / "dapt")
+    assert dapt["method"] == "lora" and dapt["method_options"]["r"] == 4 and dapt["parent"] is None
+    assert dapt["efficiency"]["trainable_params"] > 0 and dapt["efficiency"]["best_eval_loss"] is not None
+    paths = {"instructions": instructions_dir, "parent": tmp_path / "dapt" / "out"}
+    sft = run_stage_here(stages["dapt+sft[dapt_trainable=True]"], paths, tmp_path / "sft")
+    assert sft["parent"] == "dapt" and sft["parent_trainable"] is True
+    assert (tmp_path / "sft" / "out" / "parent" / "adapter_config.json").is_file()
+    assert json.dumps(sft)  # the record is JSON-able for the manifest
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(
+    tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path
+) -> None:
+    steps = 40
+    job = make_job(
+        tiny_model,
+        tmp_path,
+        blocks_dir / "train_blocks.parquet",
+        "lora",
+        hyperparameters={"save_steps": 5, "per_device_train_batch_size": 2, "budget": {"max_steps": steps}},
+    )
+    ctx = make_ctx(tmp_path)
+    from harness.training.launch import job_to_json
+
+    payload = {
+        "job": job_to_json(job),
+        "trainer": "harness_plugins.training.causal_lm:CausalLMTrainer",
+        "options": {},
+        "stage": "dapt",
+        "workdir": str(ctx.workdir),
+        "scratch": str(ctx.scratch),
+        "base_dir": str(tmp_path),
+    }
+    (tmp_path / "job.json").write_text(json.dumps(payload))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "harness.training.worker",
+        str(tmp_path / "job.json"),
+        str(tmp_path / "r.json"),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (job.checkpoint_dir / "checkpoint-10" / "trainer_state.json").is_file():
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "training ended before the second checkpoint"
+        )
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "r.json").exists() and not (job.output_dir / "adapter_model.safetensors").exists()
+    result = CausalLMTrainer().train(job, ctx)
+    done = result.metrics["resumed_from_step"]
+    assert 10 <= done < steps
+    assert result.metrics["global_step"] == steps and result.metrics["steps_this_run"] == steps - done
+    assert result.metrics["train_tokens"] == (steps - done) * 2 * 32
+    assert (job.output_dir / "adapter_model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_accelerate_launcher_runs_two_cpu_processes(
+    tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path
+) -> None:
+    from harness.training.launch import launch
+
+    job = make_job(
+        tiny_model,
+        tmp_path,
+        blocks_dir / "train_blocks.parquet",
+        "lora",
+        hyperparameters={"per_device_train_batch_size": 2},
+    )
+    result = launch(CausalLMTrainer(), job, make_ctx(tmp_path), 2, None)
+    assert result.metrics["world_size"] == 2 and result.metrics["distributed_backend"] == "gloo"
+    assert result.metrics["tokens_per_step"] == 2 * 2 * 32 and result.metrics["train_tokens"] == 3 * 128
+    assert (job.output_dir / "adapter_model.safetensors").is_file()
