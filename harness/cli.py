@@ -148,21 +148,26 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             )
         hooked = {impl.plugin_name for impl in caller.get_hookimpls()}
     table = Table(title="harness plugins")
-    for column in ("plugin", "version", "origin", "distribution"):
+    for column in ("plugin", "version", "origin", "distribution", "family"):
         table.add_column(column, no_wrap=True)
     table.add_column("components", overflow="fold")
     for info in registry.plugins:
         if hooked is not None and info.name not in hooked:
             continue
-        parts = []
+        rows = []
         for family in FAMILIES:
-            names = [n for n, r in registry.components.get(family, {}).items() if r.plugin == info.name]
+            names = sorted(n for n, r in registry.components.get(family, {}).items() if r.plugin == info.name)
             if names:
-                parts.append(f"{family}: {', '.join(sorted(names))}")
-        table.add_row(info.name, info.version, info.origin, info.distribution, "\n".join(parts) or "-")
+                rows.append((family, ", ".join(names)))
+        for i, (family, names) in enumerate(rows or [("-", "-")]):
+            head = (info.name, info.version, info.origin, info.distribution) if i == 0 else ("", "", "", "")
+            table.add_row(*head, f"{family}:" if family != "-" else "-", names)
     for broken in registry.broken:
-        table.add_row(broken.name, "-", "entry point (FAILED)", broken.distribution, broken.error)
-    Console().print(table)
+        table.add_row(broken.name, "-", "entry point (FAILED)", broken.distribution, "-", broken.error)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 160))
+    console.print(table)
     return 0
 
 

@@ -36,9 +36,21 @@ class SystemPlan:
     weights: list[float] | None = None
 
 
+#: options whose single value is itself a list: they sweep only when given a list of lists
+LIST_VALUED = {"target_modules", "modules_to_save", "feedforward_modules", "layers_to_transform"}
+
+
+def _is_sweep(key: str, value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    if key.rsplit(".", 1)[-1] in LIST_VALUED:
+        return bool(value) and all(isinstance(v, list) for v in value)
+    return True
+
+
 def _grid(values: dict[str, Any]) -> list[dict[str, Any]]:
-    """Expand list values into the cartesian product of single values."""
-    keys = [k for k, v in values.items() if isinstance(v, list)]
+    """Expand swept values into the cartesian product of single values."""
+    keys = [k for k, v in values.items() if _is_sweep(k, v)]
     if not keys:
         return [{}]
     return [dict(zip(keys, combo)) for combo in itertools.product(*(values[k] for k in keys))]

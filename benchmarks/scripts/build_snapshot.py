@@ -35,15 +35,25 @@ def build(raw: Path, out: Path = OUT) -> Path:
             columns[name].append(row[name])
         columns["text"].append(data.decode("utf-8"))
     source_md = (raw / "SOURCE.md").read_text(encoding="utf-8")
-    meta = {"source": "renich/LeyesMexicanas@a220f0d3 (Cámara de Diputados, LeyesBiblio)", "date": "2021-10-14", "laws": len(rows)}
+    meta = {
+        "source": "renich/LeyesMexicanas@a220f0d3 (Cámara de Diputados, LeyesBiblio)",
+        "date": "2021-10-14",
+        "laws": len(rows),
+    }
     table = pa.table(columns).replace_schema_metadata(
         {"harness_snapshot": json.dumps(meta, sort_keys=True), "source_md": source_md}
     )
     out.mkdir(parents=True, exist_ok=True)
     target = out / "mx_laws_2021.parquet"
     pq.write_table(
-        table, target, compression="zstd", compression_level=19, row_group_size=len(rows),
-        use_dictionary=False, write_statistics=False, data_page_size=1 << 24,
+        table,
+        target,
+        compression="zstd",
+        compression_level=19,
+        row_group_size=len(rows),
+        use_dictionary=False,
+        write_statistics=False,
+        data_page_size=1 << 24,
     )
     (out / "SOURCE.md").write_text(source_md, encoding="utf-8")
     return target

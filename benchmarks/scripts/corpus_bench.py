@@ -51,10 +51,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HARNESS_CACHE_DIR"] = str(Path(tmp) / "cache")
         source = f"{{name: raw_txt, options: {{path: {RAW}}}}}" if args.source == "raw" else "snapshot"
-        model_id, model_source = ("tiny-llama", "tiny") if args.model == "tiny" else ("google/gemma-3-270m", "gemma_gguf_package")
+        model_id, model_source = (
+            ("tiny-llama", "tiny") if args.model == "tiny" else ("google/gemma-3-270m", "gemma_gguf_package")
+        )
         spec_path = Path(tmp) / "bench.yaml"
-        spec_path.write_text(SPEC.format(source=source, model=model_id, model_source=model_source, block_size=args.block_size))
+        spec_path.write_text(
+            SPEC.format(source=source, model=model_id, model_source=model_source, block_size=args.block_size)
+        )
         run(spec_path, Path(tmp) / "cache")
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the worker processes)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def run(spec_path: Path, cache: Path) -> None:
@@ -73,23 +85,31 @@ def run(spec_path: Path, cache: Path) -> None:
     model_source = registry.build("model_sources", ComponentRef(name=source_name))
     model: ResolvedModel | None = model_source.resolve(loaded.spec.model.id)  # type: ignore[attr-defined]
     assert model is not None, "model not available offline"
-    print(f"workers: {os.environ.get('HARNESS_CORPUS_WORKERS') or os.cpu_count()}, model: {model.reference} ({model.source})")
+    print(
+        f"workers: {os.environ.get('HARNESS_CORPUS_WORKERS') or os.cpu_count()}, model: {model.reference} ({model.source})"
+    )
     for phase in ("cold", "warm"):
         stages = corpus_stages(loaded, registry, model)
         info = RunInfo(spec=loaded, registry=registry, run_dir=cache.parent / "run", cache=cache, device="cpu")
         times: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         t_all = time.perf_counter()
         for name in ("source", "clean", "structure", "dedup", "split", "blocks"):
             stage = stages[name]
             stage.compute_key()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             execute_or_load(stage, info)
             times[name] = time.perf_counter() - t0
+            cpu[name] = cpu_seconds() - c0
         total = time.perf_counter() - t_all
         core = sum(times[k] for k in ("source", "clean", "structure", "dedup"))
-        print(f"[{phase}] " + ", ".join(f"{k} {v:.2f}s" for k, v in times.items()))
-        print(f"[{phase}] sources+cleaning+structure+dedup: {core:.2f}s; split: {times['split']:.2f}s; "
-              f"tokenize+pack: {times['blocks']:.2f}s; all six stages: {total:.2f}s")
+        print(f"[{phase}] wall: " + ", ".join(f"{k} {v:.2f}s" for k, v in times.items()))
+        print(f"[{phase}] CPU (this process + workers): " + ", ".join(f"{k} {v:.2f}s" for k, v in cpu.items()))
+        print(f"[{phase}] load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"[{phase}] sources+cleaning+structure+dedup: {core:.2f}s; split: {times['split']:.2f}s; "
+            f"tokenize+pack: {times['blocks']:.2f}s; all six stages: {total:.2f}s"
+        )
     rec = stages["structure"].record
     print(f"laws: {rec['laws']}, articles: {rec['articles']} {rec['parts']}, reform notes: {rec['reform_notes']}")
     print(f"dedup: {stages['dedup'].record}")
@@ -102,8 +122,10 @@ def run(spec_path: Path, cache: Path) -> None:
         if not body:
             continue
         plain = [a for a in body if re.fullmatch(r"\d+o?", a.label)]
-        print(f"{law}: {body[0].law_title[:60]}: body {len(body)} (numbered {len(plain)}, max {max(a.number for a in plain)}, "
-              f"Bis/Ter/-A {len(body) - len(plain)}), transitorios {sum(a.law_id == law and a.part != 'body' for a in articles)}")
+        print(
+            f"{law}: {body[0].law_title[:60]}: body {len(body)} (numbered {len(plain)}, max {max(a.number for a in plain)}, "
+            f"Bis/Ter/-A {len(body) - len(plain)}), transitorios {sum(a.law_id == law and a.part != 'body' for a in articles)}"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/scripts/html_screenshot.py [RUN ...] [--out DIR]
+    python benchmarks/scripts/html_screenshot.py [RUN ...] [--out DIR]   (default DIR: a temp folder)
 
 With no RUN it renders a fabricated four-system run (tests/reports/fabricate.py).  It prints what
 the browser saw: the row order before and after clicking a column header, the rendered size of
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     """Render, probe and screenshot; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="*", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/html"))
+    parser.add_argument("--out", type=Path, default=None, help="folder for the page and PNG (default: a temp dir)")
     args = parser.parse_args(argv)
     repo = Path(__file__).resolve().parents[2]
     sys.path.insert(0, str(repo / "tests" / "reports"))
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
         runs = [make_run(Path(tempfile.mkdtemp()) / "runs")]
     board = collect(runs)
+    args.out = args.out or Path(tempfile.mkdtemp(prefix="harness-html-"))
     args.out.mkdir(parents=True, exist_ok=True)
     page = args.out / "leaderboard.html"
     started = time.perf_counter()

@@ -104,12 +104,14 @@ def main() -> None:
         upstream = Stage(name="split", kind="split", config={}, execute=lambda ctx, inputs: {})
         upstream.compute_key()
         started = time.perf_counter()
+        cpu_started = time.process_time()
         stage = instructions_stage(loaded, registry, {"split": upstream})
         out = work / "out"
         out.mkdir()
         ctx = StageContext("instructions", out, work / "scratch", REPO, progress=Progress(enabled=False))
         record = stage.execute(ctx, {"split": split})
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"cpu cores: {os.cpu_count()}")
         print(f"train articles: {record['articles']:,} of {record['laws']} laws")
@@ -125,7 +127,8 @@ def main() -> None:
             f"{decon['eval_ngrams']:,} n-grams, "
             f"{record['decontaminated']:,} pairs removed; missing: {decon['missing'] or 'none'}"
         )
-        print(f"stage seconds (build + execute): {seconds:.1f}")
+        load = os.getloadavg()[0]
+        print(f"stage seconds (build + execute): {seconds:.1f} wall, {cpu_seconds:.1f} CPU (load average {load:.1f})")
         print(f"peak RSS MB: {peak_mb:.0f}")
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 BATCH = 256
 
 
-def pack(documents: list[list[int]], eos: int, block_size: int, pad: int, limit: int | None) -> tuple[list[list[int]], dict[str, int]]:
+def pack(
+    documents: list[list[int]], eos: int, block_size: int, pad: int, limit: int | None
+) -> tuple[list[list[int]], dict[str, int]]:
     """Concatenate documents with EOS between them and cut fixed-length blocks.
 
     The tail shorter than a block is dropped, except when it would leave no block at all; then it is
@@ -50,7 +52,10 @@ def _write_blocks(path: Path, blocks: list[list[int]], pad_from: int | None) -> 
     if pad_from is not None and blocks:
         masks[0] = [1] * pad_from + [0] * (len(blocks[0]) - pad_from)
     table = pa.table(
-        {"input_ids": pa.array(blocks, type=pa.list_(pa.int32())), "attention_mask": pa.array(masks, type=pa.list_(pa.int8()))}
+        {
+            "input_ids": pa.array(blocks, type=pa.list_(pa.int32())),
+            "attention_mask": pa.array(masks, type=pa.list_(pa.int8())),
+        }
     )
     pq.write_table(table, path, compression="zstd", compression_level=3)
 
@@ -63,7 +68,9 @@ def run_blocks(ctx: StageContext, split_dir: Path, options: BlocksSection, model
     tokenizer = AutoTokenizer.from_pretrained(str(model.path))
     eos = tokenizer.eos_token_id
     if eos is None:
-        raise DataError(f"the tokenizer of {model.reference!r} has no EOS token to separate documents", field="model.id")
+        raise DataError(
+            f"the tokenizer of {model.reference!r} has no EOS token to separate documents", field="model.id"
+        )
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     record: dict[str, Any] = {"block_size": options.block_size, "tokenizer": model.reference, "eos_token_id": eos}
     for split, limit in (("train", options.max_train_blocks), ("validation", options.max_validation_blocks)):
@@ -88,4 +95,38 @@ def run_blocks(ctx: StageContext, split_dir: Path, options: BlocksSection, model
     from harness.paths import write_json
 
     write_json(ctx.workdir / "blocks.json", record)
+    write_token_reports(split_dir, ctx.workdir, record)
     return record
+
+
+def write_token_reports(split_dir: Path, workdir: Path, record: dict[str, Any]) -> None:
+    """The split's corpus report with a section on tokens added (only here is the tokenizer known)."""
+    import html
+
+    from harness.paths import write_atomic
+
+    rows = [
+        (split, str(r["documents"]), str(r["tokens"]), str(r["blocks"]), f"{100 * r['padding_waste']:.2f}%")
+        for split, r in ((k, record[k]) for k in ("train", "validation"))
+    ]
+    header = ("split", "documents", "tokens (with EOS)", f"blocks of {record['block_size']}", "padding waste")
+    title = f"Tokens ({record['tokenizer']} tokenizer)"
+    md_path, html_path = split_dir / "corpus_report.md", split_dir / "corpus_report.html"
+    if md_path.is_file():
+        table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        table += ["| " + " | ".join(row) + " |" for row in rows]
+        write_atomic(
+            workdir / "corpus_report.md",
+            md_path.read_text(encoding="utf-8") + f"\n## {title}\n\n" + "\n".join(table) + "\n",
+        )
+    if html_path.is_file():
+        cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        section = (
+            f"<h2>{html.escape(title)}</h2><table><tr>"
+            + "".join(f"<th>{h}</th>" for h in header)
+            + f"</tr>{cells}</table>"
+        )
+        write_atomic(
+            workdir / "corpus_report.html",
+            html_path.read_text(encoding="utf-8").replace("</body>", section + "</body>"),
+        )

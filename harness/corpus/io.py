@@ -28,20 +28,31 @@ ARTICLE_SCHEMA = pa.schema(
     ]
 )
 DOCUMENT_SCHEMA = pa.schema(
-    [("id", pa.string()), ("title", pa.string()), ("category", pa.string()), ("text", pa.string()), ("metadata", pa.string())]
+    [
+        ("id", pa.string()),
+        ("title", pa.string()),
+        ("category", pa.string()),
+        ("text", pa.string()),
+        ("metadata", pa.string()),
+    ]
 )
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    # zstd level 3 is quick to write and read; the cache holds many versions of these files
-    pq.write_table(table, path, compression="zstd", compression_level=3)
+    # snappy: these files are rewritten by every stage, so speed beats size here
+    pq.write_table(table, path, compression="snappy")
 
 
 def write_documents(path: Path, documents: Iterable[Document]) -> int:
     """Write documents (metadata as JSON text); return how many."""
     rows = [
-        {"id": d.id, "title": d.title, "category": d.category, "text": d.text,
-         "metadata": json.dumps(d.metadata, ensure_ascii=False, sort_keys=True, default=str)}
+        {
+            "id": d.id,
+            "title": d.title,
+            "category": d.category,
+            "text": d.text,
+            "metadata": json.dumps(d.metadata, ensure_ascii=False, sort_keys=True, default=str),
+        }
         for d in documents
     ]
     _write(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), path)
@@ -56,7 +67,20 @@ def read_documents(path: Path) -> list[Document]:
 
 def write_articles(path: Path, articles: Sequence[Article]) -> int:
     """Write articles with the columns of :meth:`Article.to_row`; return how many."""
-    _write(pa.Table.from_pylist([a.to_row() for a in articles], schema=ARTICLE_SCHEMA), path)
+    columns = {
+        "article_id": [a.article_id for a in articles],
+        "law_id": [a.law_id for a in articles],
+        "law_title": [a.law_title for a in articles],
+        "category": [a.category for a in articles],
+        "part": [a.part for a in articles],
+        "label": [a.label for a in articles],
+        "number": [a.number for a in articles],
+        "path": [a.path for a in articles],
+        "text": [a.text for a in articles],
+        "reform_notes": [a.reform_notes for a in articles],
+        "derogated": [a.derogated for a in articles],
+    }
+    _write(pa.table(columns, schema=ARTICLE_SCHEMA), path)
     return len(articles)
 
 
@@ -81,7 +105,9 @@ def load_articles(path: str | Path) -> list[Article]:
     path = Path(path)
     if path.is_dir():
         path = path / "articles.parquet"
-    return [article_from_row(row) for row in pq.read_table(path).to_pylist()]
+    columns = pq.read_table(path).to_pydict()
+    names = [f.name for f in ARTICLE_SCHEMA if f.name != "article_id"]
+    return [article_from_row(dict(zip(names, values))) for values in zip(*(columns[n] for n in names))]
 
 
 def articles_table(path: str | Path) -> pa.Table:

@@ -65,13 +65,20 @@ def _rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
         ["train articles / words", f"{s.get('train', 0)} / {s.get('train_words', 0)}"],
         ["validation articles / words", f"{s.get('validation', 0)} / {s.get('validation_words', 0)}"],
     ]
-    cleaners = [[name, ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "nothing"] for name, c in data["cleaners"].items()]
+    cleaners = [
+        [name, ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "nothing"]
+        for name, c in data["cleaners"].items()
+    ]
     dedup = [[d["name"], str(d["before"]), str(d["after"]), str(d.get("clusters", ""))] for d in data["dedup"]]
     clusters = [
         [d["name"], str(c["size"]), c["kept"], c["text_sample"][:100]]
-        for d in data["dedup"] for c in d.get("largest_clusters", [])[:5]
+        for d in data["dedup"]
+        for c in d.get("largest_clusters", [])[:5]
     ]
-    largest = [[law["id"], law["title"][:70], str(law["body_articles"]), str(law["articles"]), str(law["reform_notes"])] for law in data["largest"]]
+    largest = [
+        [law["id"], law["title"][:70], str(law["body_articles"]), str(law["articles"]), str(law["reform_notes"])]
+        for law in data["largest"]
+    ]
     return [
         ("Summary", ["", "count"], summary),
         ("Laws per category", ["category", "laws"], [[k, str(v)] for k, v in data["categories"].items()]),
@@ -95,11 +102,17 @@ def markdown(data: dict[str, Any]) -> str:
 
 def to_html(data: dict[str, Any]) -> str:
     """The report as a standalone HTML page."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Corpus report</title>",
-             "<style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body><h1>Corpus report</h1>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Corpus report</title>",
+        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body><h1>Corpus report</h1>",
+    ]
     for title, header, rows in _rows(data):
-        parts.append(f"<h2>{html.escape(title)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+        parts.append(
+            f"<h2>{html.escape(title)}</h2><table><tr>"
+            + "".join(f"<th>{html.escape(h)}</th>" for h in header)
+            + "</tr>"
+        )
         parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows]
         parts.append("</table>")
     parts.append("</body></html>")

@@ -54,7 +54,9 @@ def heldout_ids(tasks: list[str], base_dir: Path) -> tuple[set[str], dict[str, s
 def dapt_text(article: Article) -> str:
     """The DAPT training text of one article: law title, hierarchy, heading and body."""
     where = " / ".join(article.path)
-    kind = {"transitorio": "Transitorio. ", "decree_transitorio": "Transitorio de decreto de reforma. "}.get(article.part, "")
+    kind = {"transitorio": "Transitorio. ", "decree_transitorio": "Transitorio de decreto de reforma. "}.get(
+        article.part, ""
+    )
     # decree transitorios carry "D3 " and repeated labels " (2)" only to keep their ids unique
     label = re.sub(r" \(\d+\)$", "", re.sub(r"^D\d+ ", "", article.label))
     head = f"{kind}Artículo {label}."
@@ -68,7 +70,9 @@ def in_validation(article_id: str, seed: int, fraction: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
-def run_split(ctx: StageContext, articles_dir: Path, options: SplitSection, seed: int, tasks: list[str]) -> dict[str, Any]:
+def run_split(
+    ctx: StageContext, articles_dir: Path, options: SplitSection, seed: int, tasks: list[str]
+) -> dict[str, Any]:
     """Write train/validation articles and their DAPT JSONL; return counts."""
     articles = [a for a in load_articles(articles_dir / "articles.parquet") if a.text.strip()]
     excluded, _ = heldout_ids(tasks, ctx.base_dir)

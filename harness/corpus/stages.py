@@ -45,7 +45,9 @@ def data_fingerprint(path: Any, base_dir: Path) -> dict[str, Any] | None:
     if not root.exists():
         return {"path": str(root), "missing": True}
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    stats = [(str(p.relative_to(root)) if p != root else p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]
+    stats = [
+        (str(p.relative_to(root)) if p != root else p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files
+    ]
     digest = hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
     return {"path": str(root.resolve()), "files": len(files), "fingerprint": digest}
 
@@ -106,20 +108,51 @@ def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel) 
         "data": [data_fingerprint(ref.options.get("path"), loaded.base_dir) for ref in corpus.sources],
     }
     s_source = Stage("source", "source", source_config, source)
-    s_clean = Stage("clean", "clean", {"format": FORMAT, "cleaners": ident("cleaners", corpus.cleaners)}, clean,
-                    inputs={"documents": s_source})
-    s_structure = Stage("structure", "structure",
-                        {"format": FORMAT, "structurer": registry.identity("structurers", corpus.structurer)}, structure,
-                        inputs={"documents": s_clean})
-    s_dedup = Stage("dedup", "dedup", {"format": FORMAT, "dedup": ident("deduplicators", corpus.dedup)}, dedup,
-                    inputs={"articles": s_structure})
+    s_clean = Stage(
+        "clean",
+        "clean",
+        {"format": FORMAT, "cleaners": ident("cleaners", corpus.cleaners)},
+        clean,
+        inputs={"documents": s_source},
+    )
+    s_structure = Stage(
+        "structure",
+        "structure",
+        {"format": FORMAT, "structurer": registry.identity("structurers", corpus.structurer)},
+        structure,
+        inputs={"documents": s_clean},
+    )
+    s_dedup = Stage(
+        "dedup",
+        "dedup",
+        {"format": FORMAT, "dedup": ident("deduplicators", corpus.dedup)},
+        dedup,
+        inputs={"articles": s_structure},
+    )
     split_config = {"format": FORMAT, "split": corpus.split.model_dump(mode="json"), "seed": seed, "heldout": heldout}
-    s_split = Stage("split", "split", split_config, split,
-                    inputs={"articles": s_dedup, "source": s_source, "clean": s_clean, "structure": s_structure})
+    s_split = Stage(
+        "split",
+        "split",
+        split_config,
+        split,
+        inputs={"articles": s_dedup, "source": s_source, "clean": s_clean, "structure": s_structure},
+    )
     blocks_config = {
         "format": FORMAT,
         "blocks": corpus.blocks.model_dump(mode="json"),
-        "tokenizer": {"reference": model.reference, "path": str(model.path), "revision": model.revision, "source": model.source},
+        "tokenizer": {
+            "reference": model.reference,
+            "path": str(model.path),
+            "revision": model.revision,
+            "source": model.source,
+        },
     }
     s_blocks = Stage("blocks", "blocks", blocks_config, blocks, inputs={"split": s_split})
-    return {"source": s_source, "clean": s_clean, "structure": s_structure, "dedup": s_dedup, "split": s_split, "blocks": s_blocks}
+    return {
+        "source": s_source,
+        "clean": s_clean,
+        "structure": s_structure,
+        "dedup": s_dedup,
+        "split": s_split,
+        "blocks": s_blocks,
+    }

@@ -59,7 +59,9 @@ def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any], ctx: StageConte
     # fork: workers inherit the components; largest laws first keeps both cores busy to the end
     order = sorted(range(len(items)), key=lambda i: -_size(items[i]))
     results: list[Any] = [None] * len(items)
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(fn,)) as pool:
+    with ProcessPoolExecutor(
+        n, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(fn,)
+    ) as pool:
         done = pool.map(_call, [items[i] for i in order], chunksize=4)
         for i, result in zip(order, ctx.track(done, what, total=len(items))):
             results[i] = result
@@ -141,8 +143,12 @@ def run_cleaners(ctx: StageContext, documents_dir: Path, cleaners: list[tuple[st
         "per_document": per_doc,
     }
     write_json(ctx.workdir / "cleaning.json", report)
-    return {"documents": len(kept), "dropped": len(dropped), "seconds": round(time.perf_counter() - start, 2),
-            "removed": report["totals"]}
+    return {
+        "documents": len(kept),
+        "dropped": len(dropped),
+        "seconds": round(time.perf_counter() - start, 2),
+        "removed": report["totals"],
+    }
 
 
 # --- structure ------------------------------------------------------------------------------
@@ -189,9 +195,13 @@ def run_structurer(ctx: StageContext, documents_dir: Path, structurer: Structure
     write_articles(ctx.workdir / "articles.parquet", articles)
     write_rows(ctx.workdir / "laws.parquet", laws)
     parts = Counter(a.part for a in articles)
-    return {"laws": len(laws), "articles": len(articles), "parts": dict(parts),
-            "reform_notes": sum(law["reform_notes"] for law in laws),
-            "derogated": sum(law["derogated_articles"] for law in laws)}
+    return {
+        "laws": len(laws),
+        "articles": len(articles),
+        "parts": dict(parts),
+        "reform_notes": sum(law["reform_notes"] for law in laws),
+        "derogated": sum(law["derogated_articles"] for law in laws),
+    }
 
 
 # --- dedup ----------------------------------------------------------------------------------
@@ -205,8 +215,15 @@ def run_dedup(ctx: StageContext, articles_dir: Path, dedups: list[tuple[str, Ded
         before = len(articles)
         started = time.perf_counter()
         articles, report = dedup.deduplicate(articles)
-        steps.append({"name": name, "before": before, "after": len(articles),
-                      "seconds": round(time.perf_counter() - started, 2), **report})
+        steps.append(
+            {
+                "name": name,
+                "before": before,
+                "after": len(articles),
+                "seconds": round(time.perf_counter() - started, 2),
+                **report,
+            }
+        )
     write_articles(ctx.workdir / "articles.parquet", articles)
     write_json(ctx.workdir / "dedup.json", {"steps": steps})
     return {"articles": len(articles), "removed": {s["name"]: s["before"] - s["after"] for s in steps}}

@@ -33,9 +33,7 @@ def normalized_mix(task_types: dict[str, float], default: Sequence[str]) -> dict
     return {name: w / total for name, w in task_types.items()}
 
 
-def trim_to_mix(
-    pairs: Sequence[InstructionPair], budget: int, mix: dict[str, float]
-) -> list[InstructionPair]:
+def trim_to_mix(pairs: Sequence[InstructionPair], budget: int, mix: dict[str, float]) -> list[InstructionPair]:
     """Keep ``budget`` pairs, as close to ``mix`` as the pairs allow, in their original order.
 
     A task type with fewer pairs than its share leaves room that the other types fill, so the
@@ -44,9 +42,7 @@ def trim_to_mix(
     by_type: dict[str, list[int]] = defaultdict(list)
     for index, pair in enumerate(pairs):
         by_type[pair.task_type].append(index)
-    quotas = allocate(
-        budget, {name: mix.get(name, 0.0) for name in by_type} if mix else dict.fromkeys(by_type, 1.0)
-    )
+    quotas = allocate(budget, {name: mix.get(name, 0.0) for name in by_type} if mix else dict.fromkeys(by_type, 1.0))
     chosen: set[int] = set()
     for name, indexes in by_type.items():
         chosen.update(indexes[: quotas.get(name, 0)])

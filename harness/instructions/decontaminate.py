@@ -71,9 +71,7 @@ class Decontaminator:
         if not edge:
             return False
         if len(context) >= edge:
-            return self._hits(instruction[-edge:] + context[:edge]) or self._hits(
-                context[-edge:] + response[:edge]
-            )
+            return self._hits(instruction[-edge:] + context[:edge]) or self._hits(context[-edge:] + response[:edge])
         return self._hits(instruction[-edge:] + context + response[:edge])
 
 
@@ -89,9 +87,7 @@ def texts_digest(texts: Iterable[str]) -> str:
 def read_text_file(path: Path) -> list[str]:
     """Evaluation texts from a user file: ``.jsonl`` (every string value) or text (one a line)."""
     if not path.is_file():
-        raise DataError(
-            f"decontamination file not found: {path}", field="instructions.decontamination.extra_files"
-        )
+        raise DataError(f"decontamination file not found: {path}", field="instructions.decontamination.extra_files")
     lines = path.read_text(encoding="utf-8").splitlines()
     if path.suffix != ".jsonl":
         return [line for line in lines if line.strip()]

@@ -9,8 +9,10 @@ copies of an article is not.
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 import xxhash
 from datasketch import MinHash, MinHashLSH
@@ -38,11 +40,20 @@ def _hash32(data: bytes) -> int:
     return xxhash.xxh32_intdigest(data)
 
 
+@lru_cache(maxsize=1)
+def _minhash_kwargs() -> dict[str, object]:
+    # datasketch draws the permutations anew for every MinHash unless given: draw them once.
+    # datasketch >= 2.0 wants the hashing scheme named when permutations are passed in.
+    scheme = {"scheme": "affine32"} if "scheme" in inspect.signature(MinHash).parameters else {}
+    permutations = MinHash(num_perm=NUM_PERM, seed=1, **scheme).permutations  # type: ignore[arg-type]
+    return {"num_perm": NUM_PERM, "hashfunc": _hash32, "permutations": permutations, **scheme}
+
+
 def minhash(text: str, shingle: int = SHINGLE) -> MinHash:
     """MinHash of the word ``shingle``-grams of ``text`` (the whole text when it is shorter)."""
     words = tokens(text)
     shingles = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
-    mh = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)
+    mh = MinHash(**_minhash_kwargs())  # type: ignore[arg-type]
     mh.update_batch([s.encode("utf-8") for s in shingles])
     return mh
 
@@ -134,11 +145,7 @@ def apply_filters(
             removed["near_duplicate"] += 1
             continue
         article = (pair.law_id, pair.article_label)
-        if (
-            settings.max_per_article
-            and pair.article_label
-            and per_article[article] >= settings.max_per_article
-        ):
+        if settings.max_per_article and pair.article_label and per_article[article] >= settings.max_per_article:
             removed["per_article_cap"] += 1
             continue
         per_article[article] += 1

@@ -36,9 +36,7 @@ class GeneratorRun:
     @property
     def may_regenerate(self) -> bool:
         """Cheap generators are asked again for more when the filters leave them short."""
-        return (
-            bool(getattr(self.generator, "regenerate_when_short", True)) and len(self.pairs) >= self.request
-        )
+        return bool(getattr(self.generator, "regenerate_when_short", True)) and len(self.pairs) >= self.request
 
 
 def resolve_mix(

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from harness.spec.load import LoadedSpec
 
 #: bump when the stage's own processing changes its output
-STAGE_FORMAT = 1
+STAGE_FORMAT = 2
 FIELDS = (
     "instruction",
     "context",
@@ -57,9 +57,7 @@ def instructions_stage(loaded: LoadedSpec, registry: Registry, corpus: dict[str,
     seed = section.seed if section.seed is not None else loaded.spec.seed
     decon = section.decontamination
     eval_texts = (
-        load_eval_texts(decon.tasks, decon.extra_files, loaded.base_dir)
-        if decon.enabled
-        else EvalTexts([], [], [])
+        load_eval_texts(decon.tasks, decon.extra_files, loaded.base_dir) if decon.enabled else EvalTexts([], [], [])
     )
     for ref in section.generators:
         registry.build("instruction_generators", ref)  # bad options: a SpecError naming the component

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from harness.errors import DataError
-from harness.leaderboard.model import (
-    AdapterInfo,
-    Entry,
-    Leaderboard,
-    MetricColumn,
-    MetricValue,
-    RunSummary,
-    default_higher_is_better,
-)
-
-Z95 = 1.959963984540054
+from harness.leaderboard.model import AdapterInfo, Entry, Leaderboard, MetricColumn, RunSummary
+from harness.leaderboard.results import metrics_of, number
 
 
 def find_runs(paths: list[Path]) -> list[Path]:
@@ -33,11 +23,10 @@ def find_runs(paths: list[Path]) -> list[Path]:
             continue
         if not path.is_dir():
             raise DataError(f"run folder {path} does not exist", file=str(path))
-        nested = sorted(p.parent for p in path.glob("manifest.json")) or sorted(path.glob("*/manifest.json"))
-        nested = nested or sorted(path.glob("*/*/manifest.json"))
+        nested = sorted(path.glob("*/manifest.json")) or sorted(path.glob("*/*/manifest.json"))
         if not nested:
             raise DataError(f"{path} is not a run folder (no manifest.json in it or below)", file=str(path))
-        found += [p.parent if p.name == "manifest.json" else p for p in nested]
+        found += [p.parent for p in nested]
     unique: list[Path] = []
     for run in found:
         if run.resolve() not in [u.resolve() for u in unique]:
@@ -108,7 +97,7 @@ def _entry(
     model = manifest.get("model") or {}
     source = str(model.get("source", ""))
     if model.get("notes"):
-        source += f" ({model['notes']})"
+        source += f"; {model['notes']}"
     results = read_json(run_dir / "results" / system["name"] / "results.json")
     adapters = [_adapter(run_dir, manifest, name) for name in system.get("adapters") or []]
     entry = Entry(
@@ -118,7 +107,7 @@ def _entry(
         model_source=source,
         adapters=adapters,
         composition=str(system.get("composition") or ""),
-        metrics=_metrics(results, columns),
+        metrics=metrics_of(results, columns),
     )
     _costs(entry, manifest, results)
     for note in _encoder_notes(results.get("bertscore_encoder")):
@@ -152,11 +141,15 @@ def _encoder_notes(encoder: Any) -> list[str]:
 def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
     plan = (manifest.get("adapters") or {}).get(name) or {}
     options = plan.get("method_options") or {}
-    rank = options.get("r", options.get("rank", options.get("num_virtual_tokens")))
     folder = run_dir / "adapters" / name
-    if rank is None and (folder / "adapter_config.json").is_file():
-        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
-        rank = config.get("r", config.get("num_virtual_tokens"))
+    if (
+        not any(k in options for k in ("r", "rank", "num_virtual_tokens"))
+        and (folder / "adapter_config.json").is_file()
+    ):
+        options = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    rank, rank_name = options.get("r", options.get("rank")), "r"
+    if rank is None and options.get("num_virtual_tokens") is not None:
+        rank, rank_name = options["num_virtual_tokens"], "tokens"
     efficiency = dict(plan.get("efficiency") or {})
     if not efficiency and (folder / "training" / "efficiency.json").is_file():
         efficiency = read_json(folder / "training" / "efficiency.json")
@@ -165,6 +158,7 @@ def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
         role=str(plan.get("role", "")),
         method=str(plan.get("method", "")),
         rank=int(rank) if isinstance(rank, (int, float)) else None,
+        rank_name=rank_name,
         parent=plan.get("parent"),
         parent_trainable=bool(plan.get("parent_trainable", False)),
         efficiency=efficiency,
@@ -179,109 +173,9 @@ def read_loss_curve(path: Path) -> list[dict[str, float]]:
     rows: list[dict[str, float]] = []
     with path.open(encoding="utf-8", newline="") as handle:
         for raw in csv.DictReader(handle):
-            row = {k: _number(v) for k, v in raw.items() if k}
+            row = {k: number(v) for k, v in raw.items() if k}
             rows.append({k: v for k, v in row.items() if v is not None})
     return rows
-
-
-def _number(text: Any) -> float | None:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _groups(results: dict[str, Any]) -> set[str]:
-    # group rows aggregate their subtasks; the leaderboard shows the tasks themselves
-    return {name for name, children in (results.get("group_subtasks") or {}).items() if children}
-
-
-def _metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
-    """Metric cells from the evaluation stage's ``results.json`` (``tasks`` → ``metrics``) or, for
-    results written by lm-eval itself, from its ``results`` dict."""
-    if isinstance(results.get("tasks"), dict):
-        return _harness_metrics(results, columns)
-    return _lm_eval_metrics(results, columns)
-
-
-def _harness_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
-    directions = (results.get("lm_eval") or {}).get("higher_is_better") or {}
-    out: dict[str, MetricValue] = {}
-    for task in sorted(results["tasks"]):
-        for name, cell in sorted(((results["tasks"][task] or {}).get("metrics") or {}).items()):
-            value = _number(cell.get("value")) if isinstance(cell, dict) else None
-            if value is None:
-                continue
-            metric, _, filter_ = name.partition(",")
-            hib = cell.get("higher_is_better")
-            if not isinstance(hib, bool):
-                hib = (directions.get(task) or {}).get(metric)
-            column = MetricColumn(
-                task, metric, filter_ or "none", hib if isinstance(hib, bool) else default_higher_is_better(metric)
-            )
-            columns.setdefault(column.key, column)
-            stderr = _number(cell.get("stderr"))
-            pair = _pair(cell.get("ci95"))
-            if pair is None and stderr is not None:
-                pair = (value - Z95 * stderr, value + Z95 * stderr)
-            out[column.key] = MetricValue(value, stderr, *(pair or (None, None)))
-    return out
-
-
-def _lm_eval_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
-    per_task = results.get("results") or {}
-    directions = results.get("higher_is_better") or {}
-    groups = _groups(results)
-    out: dict[str, MetricValue] = {}
-    for task in sorted(per_task):
-        if task in groups:
-            continue
-        cells = per_task[task] or {}
-        for key, value in sorted(cells.items()):
-            if "," not in key or not isinstance(value, (int, float)) or isinstance(value, bool):
-                continue
-            metric, filter_ = key.split(",", 1)
-            if metric.endswith("_stderr") or metric.endswith("_ci95"):
-                continue
-            hib = (directions.get(task) or {}).get(metric)
-            column = MetricColumn(
-                task, metric, filter_, hib if isinstance(hib, bool) else default_higher_is_better(metric)
-            )
-            columns.setdefault(column.key, column)
-            stderr = _number(cells.get(f"{metric}_stderr,{filter_}"))
-            low, high = _ci95(results, task, metric, filter_, float(value), stderr)
-            out[column.key] = MetricValue(float(value), stderr, low, high)
-    return out
-
-
-def _ci95(
-    results: dict[str, Any], task: str, metric: str, filter_: str, value: float, stderr: float | None
-) -> tuple[float | None, float | None]:
-    """The harness's own 95% CI when results carry one, else value ± 1.96 stderr."""
-    extras = (results.get("ci95") or {}).get(task) or {}
-    task_cells = (results.get("results") or {}).get(task) or {}
-    for found in (
-        extras.get(f"{metric},{filter_}"),
-        extras.get(metric),
-        task_cells.get(f"{metric}_ci95,{filter_}"),
-    ):
-        pair = _pair(found)
-        if pair is not None:
-            return pair
-    if stderr is not None:
-        return value - Z95 * stderr, value + Z95 * stderr
-    return None, None
-
-
-def _pair(found: Any) -> tuple[float, float] | None:
-    if isinstance(found, dict):
-        found = [found.get("low", found.get("lower")), found.get("high", found.get("upper"))]
-    if isinstance(found, (list, tuple)) and len(found) == 2:
-        low, high = _number(found[0]), _number(found[1])
-        if low is not None and high is not None:
-            return low, high
-    return None
 
 
 #: efficiency figure → the names trainers may use for it (the manifest contract's name first)
@@ -297,7 +191,7 @@ EFFICIENCY_ALIASES = {
 def efficiency_figure(figures: dict[str, Any], name: str) -> float | None:
     """One efficiency figure under any of its known names, or None."""
     for key in EFFICIENCY_ALIASES[name]:
-        value = _number(figures.get(key))
+        value = number(figures.get(key))
         if value is not None:
             return value
     return None
@@ -324,6 +218,6 @@ def _costs(entry: Entry, manifest: dict[str, Any], results: dict[str, Any]) -> N
         entry.trainable_params = 0
     evaluation = (manifest.get("evaluation") or {}).get(entry.system) or {}
     for value in (evaluation.get("eval_seconds"), results.get("eval_seconds"), results.get("eval_wall_time_s")):
-        if _number(value) is not None:
-            entry.eval_seconds = _number(value)
+        if number(value) is not None:
+            entry.eval_seconds = number(value)
             break

@@ -54,6 +54,8 @@ class AdapterInfo:
     role: str = ""
     method: str = ""
     rank: int | None = None
+    #: what ``rank`` counts: ``r`` (LoRA family) or ``tokens`` (prefix / prompt tuning)
+    rank_name: str = "r"
     parent: str | None = None
     parent_trainable: bool = False
     efficiency: dict[str, Any] = field(default_factory=dict)
@@ -64,7 +66,7 @@ class AdapterInfo:
         """Short label: ``lora r=8 on dapt (frozen)``."""
         text = self.method or self.name
         if self.rank is not None:
-            text += f" r={self.rank}"
+            text += f" {self.rank_name}={self.rank}"
         if self.parent:
             text += f" on {self.parent} ({'trainable' if self.parent_trainable else 'frozen'})"
         return text
@@ -89,11 +91,6 @@ class Entry:
     peak_memory_mb: float | None = None
     eval_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        """``system`` alone; the run is another column."""
-        return self.system
 
     def adapters_text(self) -> str:
         """All adapters, bottom first: ``dapt: lora r=8; sft: lora r=8 on dapt (frozen)``."""

@@ -53,9 +53,7 @@ def metric_bars(board: Leaderboard) -> str | None:
     ncols = min(3, len(columns))
     nrows = -(-len(columns) // ncols)
     labels = _labels(board)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4.2 * ncols, 0.35 * len(labels) + 2.6 * nrows), squeeze=False
-    )
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.35 * len(labels) + 2.6 * nrows), squeeze=False)
     for ax, column in zip(axes.flat, columns):
         values, lows, highs = [], [], []
         for entry in board.entries:
@@ -95,11 +93,16 @@ def quality_vs_cost(board: Leaderboard) -> str | None:
     if not columns or not trained:
         return None
     plt = _pyplot()
+    from matplotlib.ticker import EngFormatter, NullFormatter
+
     labels = _labels(board)
-    fig, axes = plt.subplots(len(columns), 2, figsize=(10, 3.2 * len(columns)), squeeze=False)
+    # one colour and marker per system, the same in every panel, named once in the legend
+    cmap = plt.get_cmap("tab10")
+    style = {i: (cmap(k % 10), "osD^v<>p*h"[k // 10 % 10]) for k, (i, _) in enumerate(trained)}
+    fig, axes = plt.subplots(len(columns), 2, figsize=(10, 3.0 * len(columns) + 0.6), squeeze=False)
     for row, column in zip(axes, columns):
         for ax, attr, title in (
-            (row[0], "trainable_params", "trainable parameters"),
+            (row[0], "trainable_params", "trainable parameters (log)"),
             (row[1], "train_seconds", "training time (s)"),
         ):
             for i, entry in trained:
@@ -107,24 +110,27 @@ def quality_vs_cost(board: Leaderboard) -> str | None:
                 cost = getattr(entry, attr)
                 if cell is None or not cost:
                     continue
-                ax.scatter([cost], [cell.value], s=36, zorder=3)
-                ax.annotate(
-                    labels[i], (cost, cell.value), fontsize=7, xytext=(4, 3), textcoords="offset points"
-                )
+                color, marker = style[i]
+                ax.scatter([cost], [cell.value], s=40, zorder=3, color=color, marker=marker, label=labels[i])
             for entry in board.entries:
                 cell = entry.metrics.get(column.key)
                 if not entry.adapters and cell is not None:
                     ax.axhline(
-                        cell.value, linestyle="--", color="#555555", linewidth=1, label=f"{entry.system}"
+                        cell.value, linestyle="--", color="#555555", linewidth=1, label=f"{entry.system} (no training)"
                     )
             if attr == "trainable_params":
                 ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+                ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(title, fontsize=8)
             ax.set_ylabel(f"{column.key} {'↑' if column.higher_is_better else '↓'}", fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(True, alpha=0.3)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    fig.legend(unique.values(), unique.keys(), loc="lower center", ncol=min(4, len(unique)), fontsize=7, frameon=False)
     fig.suptitle("quality vs cost", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04 + 0.025 * (len(unique) // 4), 1, 1))
     return to_svg(fig)
 
 

@@ -69,9 +69,7 @@ def columns(board: Leaderboard, with_run: bool | None = None) -> list[Column]:
     out = [Column("run", "run")] if with_run else []
     out += [Column("system", "system"), Column("model", "model (source)"), Column("adapters", "adapters")]
     arrow = {True: "↑", False: "↓"}
-    out += [
-        Column(c.key, f"{c.key} {arrow[c.higher_is_better]}", True, c.higher_is_better) for c in board.columns
-    ]
+    out += [Column(c.key, f"{c.key} {arrow[c.higher_is_better]}", True, c.higher_is_better) for c in board.columns]
     out += [Column(attr, title, True, hib) for attr, title, hib in COST_COLUMNS]
     return out
 

@@ -19,7 +19,14 @@ def build_table(board: Leaderboard) -> Table:
     """A rich table with the same columns as the other formats; best values bold green."""
     cols = columns(board)
     title = ", ".join(r.run for r in board.runs) or "no runs"
-    table = Table(title=f"leaderboard: {title}", show_lines=False, header_style="bold")
+    models = {(e.model, e.model_source) for e in board.entries}
+    caption = None
+    if len(models) == 1:
+        # one base model for every row: say it once under the table, keep the columns for numbers
+        model, source = next(iter(models))
+        caption = f"base model: {model} ({source})" if source else f"base model: {model}"
+        cols = [c for c in cols if c.id != "model"]
+    table = Table(title=f"leaderboard: {title}", caption=caption, show_lines=False, header_style="bold")
     for col in cols:
         table.add_column(col.title, justify="right" if col.numeric else "left", overflow="fold")
     for row in rows(board, cols):

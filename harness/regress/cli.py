@@ -8,6 +8,7 @@ evaluation, and gates the candidate with :func:`harness.regress.gate.compare`.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,9 +31,7 @@ def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
     for name, path in adapters.items():
         path = Path(path)
         if not (path / "adapter_config.json").is_file():
-            raise SpecError(
-                f"{path} is not a PEFT adapter folder (no adapter_config.json)", field=f"--adapter {name}"
-            )
+            raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field=f"--adapter {name}")
         checked[name] = path.resolve()
     return checked
 
@@ -44,9 +43,7 @@ def results_baseline(baseline: str) -> Path | None:
         return None
     folder = path.parent if path.suffix == ".json" else path
     if not path.exists() or not any(folder.glob("samples_*.jsonl")):
-        raise SpecError(
-            f"{baseline} has no per-sample logs (samples_<task>.jsonl) beside it", field="--baseline"
-        )
+        raise SpecError(f"{baseline} has no per-sample logs (samples_<task>.jsonl) beside it", field="--baseline")
     return folder
 
 
@@ -75,15 +72,23 @@ def evaluate_candidates(
     )
     folders = {}
     for name, path in adapters.items():
-        stage = eval_stage(
-            loaded, registry, SystemPlan(name, [name]), model, {name: Stage.external(name, path)}, limit
-        )
+        stage = eval_stage(loaded, registry, SystemPlan(name, [name]), model, {name: Stage.external(name, path)}, limit)
         stage.publish_as = f"results/{name}"
         stage.compute_key()
         pm.hook.run_stage(stage=stage, run=run)
         publish(stage, run_dir)
         folders[name] = run_dir / "results" / name
     return folders
+
+
+def _fresh_run_id(folder: Path) -> str:
+    """``regress-<UTC time>``, with a counter when two gates start in the same second."""
+    stamp = "regress-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    run_id, n = stamp, 1
+    while (folder / run_id).exists():
+        n += 1
+        run_id = f"{stamp}-{n}"
+    return run_id
 
 
 def regress(
@@ -99,13 +104,14 @@ def regress(
     the baseline; 0 when every candidate passes, 1 on a significant drop beyond tolerance."""
     from harness.runner.run import RunOptions, prepare, run_pipeline
 
-    console = console or Console()
+    # CI logs are not terminals: give the verdict table room instead of rich's 80 columns
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
     spec_path, out = Path(spec_path), Path(out)
     adapters = check_adapters(adapters)
     _, _, loaded = prepare(spec_path, RunOptions(profile=profile, out=out))
     section = loaded.spec.regression
     baseline = baseline or section.baseline or "base"
-    run_id = "regress-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    run_id = _fresh_run_id(out / loaded.spec.name)
     base_dir = results_baseline(baseline)
     if base_dir is None:
         # one run with the baseline system (cached when ``harness run`` already evaluated it) and
@@ -139,12 +145,8 @@ def gate_run(result: RunResult, console: Console) -> int:
     baseline = section.baseline or "base"
     results = result.run_dir / "results"
     if not (results / baseline).is_dir():
-        raise SpecError(
-            f"baseline system {baseline!r} was not evaluated in this run", field="regression.baseline"
-        )
-    candidates = section.candidates or sorted(
-        p.name for p in results.iterdir() if p.is_dir() and p.name != baseline
-    )
+        raise SpecError(f"baseline system {baseline!r} was not evaluated in this run", field="regression.baseline")
+    candidates = section.candidates or sorted(p.name for p in results.iterdir() if p.is_dir() and p.name != baseline)
     reports: list[GateReport] = []
     for candidate in candidates:
         if not (results / candidate).is_dir():

@@ -115,8 +115,7 @@ class GateReport:
             console.print(f"[dim]{note}[/dim]")
         if self.passed:
             console.print(
-                f"[green]gate passed[/green]: no metric of {self.candidate} "
-                f"is significantly worse than {self.baseline}"
+                f"[green]gate passed[/green]: no metric of {self.candidate} is significantly worse than {self.baseline}"
             )
         else:
             names = ", ".join(v.key for v in self.worse)

@@ -101,9 +101,7 @@ def load_task(folder: Path, task: str, path: Path | None = None) -> TaskSamples:
     return out
 
 
-def align(
-    base: dict[tuple[Any, str], Any], cand: dict[tuple[Any, str], Any]
-) -> tuple[list[Any], list[Any], int]:
+def align(base: dict[tuple[Any, str], Any], cand: dict[tuple[Any, str], Any]) -> tuple[list[Any], list[Any], int]:
     """Values of the items both systems scored, in a fixed order; and how many were unmatched."""
     common = sorted(set(base) & set(cand), key=lambda k: (str(k[1]), str(type(k[0])), k[0]))
     unmatched = len(set(base) ^ set(cand))

@@ -56,9 +56,7 @@ def max_steps_for(budget: dict[str, Any], tokens_per_step: int | None) -> int:
     """Step limit from the budget: ``max_steps``, or ``max_tokens`` over tokens per step; -1 = epochs."""
     unknown = sorted(set(budget) - set(BUDGET))
     if unknown:
-        raise SpecError(
-            f"unknown budget key {unknown[0]!r}; valid: {', '.join(BUDGET)}", field=f"budget.{unknown[0]}"
-        )
+        raise SpecError(f"unknown budget key {unknown[0]!r}; valid: {', '.join(BUDGET)}", field=f"budget.{unknown[0]}")
     limits = []
     if budget.get("max_steps"):
         limits.append(int(budget["max_steps"]))

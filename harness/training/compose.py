@@ -77,11 +77,7 @@ def _load(base: Any, folder: Path, model: ResolvedModel, name: str, into: Any = 
         into.load_adapter(str(folder), adapter_name=name)
         return into
     except (RuntimeError, ValueError, KeyError) as exc:
-        if (
-            "size mismatch" in str(exc)
-            or "not found in the base model" in str(exc)
-            or "Target modules" in str(exc)
-        ):
+        if "size mismatch" in str(exc) or "not found in the base model" in str(exc) or "Target modules" in str(exc):
             raise base_model_mismatch(folder, model, exc) from None
         raise
 
@@ -99,9 +95,7 @@ def merge_into_base(base: Any, folders: list[Path], model: ResolvedModel) -> Any
     return base
 
 
-def compose(
-    base: Any, chain: list[Path], composition: str, model: ResolvedModel, weights: list[float] | None
-) -> Any:
+def compose(base: Any, chain: list[Path], composition: str, model: ResolvedModel, weights: list[float] | None) -> Any:
     """Apply ``chain`` to an already loaded ``base`` model as ``composition`` says."""
     if composition not in COMPOSITIONS:
         raise SpecError(f"unknown composition {composition!r}; valid: {', '.join(COMPOSITIONS)}")
@@ -112,9 +106,7 @@ def compose(
     if len(chain) == 1:
         return strip_virtual_token_logits(_load(base, chain[0], model, "a0"))
     kinds = [peft_type(folder) for folder in chain]
-    if composition == "merged" or (
-        composition == "stacked" and (len(set(kinds)) > 1 or kinds[0] not in MERGEABLE)
-    ):
+    if composition == "merged" or (composition == "stacked" and (len(set(kinds)) > 1 or kinds[0] not in MERGEABLE)):
         top = _load(merge_into_base(base, chain[:-1], model), chain[-1], model, "a0")
         return strip_virtual_token_logits(top)
     names = [f"a{i}" for i in range(len(chain))]

@@ -118,7 +118,10 @@ def write_loss_curves(folder: Path, rows: list[dict[str, Any]], title: str) -> N
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title(title)
-    ax.legend()
+    if ax.lines:
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no logged steps (logging_steps > steps run)", ha="center", transform=ax.transAxes)
     fig.tight_layout()
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=100)

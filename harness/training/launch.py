@@ -27,9 +27,7 @@ def job_to_json(job: TrainJob) -> dict[str, Any]:
     """A JSON-able copy of a job (paths as strings)."""
     data = asdict(job)
     data["model"] = job.model.describe()
-    data["init_adapters"] = {
-        name: [str(path), trainable] for name, (path, trainable) in job.init_adapters.items()
-    }
+    data["init_adapters"] = {name: [str(path), trainable] for name, (path, trainable) in job.init_adapters.items()}
     return json.loads(json.dumps(data, default=str))
 
 
@@ -40,9 +38,7 @@ def job_from_json(data: dict[str, Any]) -> TrainJob:
         key: Path(data[key]) if data[key] else None
         for key in ("train_path", "eval_path", "output_dir", "checkpoint_dir")
     }
-    adapters = {
-        name: (Path(path), bool(trainable)) for name, (path, trainable) in data["init_adapters"].items()
-    }
+    adapters = {name: (Path(path), bool(trainable)) for name, (path, trainable) in data["init_adapters"].items()}
     rest = {k: v for k, v in data.items() if k not in {"model", "init_adapters", *paths}}
     return TrainJob(model=model, init_adapters=adapters, **paths, **rest)  # type: ignore[arg-type]
 

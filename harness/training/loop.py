@@ -79,9 +79,7 @@ def prepare(job: TrainJob) -> Prepared:
     if method.quantized:
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=bool(hp["gradient_checkpointing"])
-        )
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(hp["gradient_checkpointing"]))
     config = peft_config(job.method, options, str(job.model.path))
     peft_model, parent = _attach(model, config, job)
     if hp["gradient_checkpointing"] and not method.prompt_learning:
@@ -107,9 +105,7 @@ def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]
     kind, new_kind = peft_type(folder), str(config.peft_type.value)
     info = {"name": name, "path": str(folder), "trainable": trainable, "peft_type": kind}
     if kind == new_kind and kind in MERGEABLE:
-        peft_model = PeftModel.from_pretrained(
-            model, str(folder), adapter_name="parent", is_trainable=trainable
-        )
+        peft_model = PeftModel.from_pretrained(model, str(folder), adapter_name="parent", is_trainable=trainable)
         peft_model.add_adapter("default", config)
         # "default" first: transformers' Trainer treats active_adapters[0] as the one being trained
         peft_model.base_model.set_adapter(["default", "parent"])  # marks both trainable
@@ -123,9 +119,7 @@ def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]
             field="sft.method",
         )
     if hasattr(model, "is_loaded_in_4bit") and getattr(model, "is_loaded_in_4bit", False):
-        raise SpecError(
-            "a QLoRA adapter cannot sit on a merged parent of another PEFT type", field="sft.method"
-        )
+        raise SpecError("a QLoRA adapter cannot sit on a merged parent of another PEFT type", field="sft.method")
     return get_peft_model(merge_into_base(model, [Path(folder)], job.model), config), {
         **info,
         "composition": "merged",
@@ -142,9 +136,7 @@ class StepProgress(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         """Open a progress task over the remaining steps."""
-        self._task = self.ctx.progress.task(
-            f"{self.ctx.stage}: training steps", state.max_steps - state.global_step
-        )
+        self._task = self.ctx.progress.task(f"{self.ctx.stage}: training steps", state.max_steps - state.global_step)
         self._advance = self._task.__enter__()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -210,9 +202,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
     import torch
 
     text = str(exc)
-    return (
-        isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
-    )
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
 def train_and_save(
@@ -236,7 +226,7 @@ def train_and_save(
         trainer.add_callback(StepProgress(ctx))
     try:
         with PeakMemory() as memory, Stopwatch() as clock:
-            output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+            training_loss = _train(trainer, resume, start_step, counter)
     except (RuntimeError, MemoryError) as exc:
         if not is_out_of_memory(exc):
             raise
@@ -260,16 +250,36 @@ def train_and_save(
         "global_step": state.global_step,
         "steps_this_run": steps_run,
         "resumed_from_step": start_step,
-        "train_loss": round(float(output.training_loss), 5),
+        "train_loss": round(training_loss, 5),
         "best_eval_loss": state.best_metric,
         "world_size": trainer.args.world_size,
         "distributed_backend": _backend(),
-        "base_4bit_layers": sum(type(m).__name__ == "Linear4bit" for m in prepared.model.modules()),
+        "base_4bit_layers": sum(
+            type(m).__name__ == "Linear4bit" and type(m).__module__.startswith("bitsandbytes")
+            for m in prepared.model.modules()
+        ),
     }
     rows = loss_rows(state.log_history)
     if trainer.is_world_process_zero():
         _save(job, prepared, metrics, rows)
     return TrainResult(metrics=metrics, loss_curve=rows)
+
+
+def _train(trainer: Any, resume: Path | None, start_step: int, counter: TokenCounter) -> float:
+    """``trainer.train``, except when the checkpoint already reached the step limit (killed while
+    saving the result): then restore it without training on, which transformers would do one step of."""
+    if resume is None or trainer.args.max_steps <= 0 or start_step < trainer.args.max_steps:
+        return float(trainer.train(resume_from_checkpoint=str(resume) if resume else None).training_loss)
+    from transformers import TrainerState
+
+    trainer._load_from_checkpoint(str(resume))
+    trainer.state = TrainerState.load_from_json(str(resume / "trainer_state.json"))
+    if trainer.args.load_best_model_at_end and trainer.state.best_model_checkpoint:
+        trainer._load_best_model()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    counter.start_step = trainer.state.global_step
+    counter.start_tokens = int(trainer.state.num_input_tokens_seen or 0)
+    return float(losses[-1]) if losses else float("nan")
 
 
 def _backend() -> str | None:
@@ -281,9 +291,7 @@ def _backend() -> str | None:
 def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     out = job.output_dir
     keep_parent = bool(prepared.parent.get("trainable")) and prepared.parent.get("composition") == "stacked"
-    prepared.model.save_pretrained(
-        str(out), selected_adapters=["default", "parent"] if keep_parent else ["default"]
-    )
+    prepared.model.save_pretrained(str(out), selected_adapters=["default", "parent"] if keep_parent else ["default"])
     metrics["adapter_size_bytes"] = folder_size(out)
     if keep_parent:
         metrics["parent_adapter_size_bytes"] = folder_size(out / PARENT_DIR)

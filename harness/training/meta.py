@@ -65,7 +65,6 @@ def base_model_mismatch(folder: Path, model: ResolvedModel, error: Exception) ->
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     first = next((line for line in lines if "size mismatch" in line), lines[0] if lines else "")[:240]
     return DataError(
-        f"adapter {folder} does not fit base model {model.reference!r}: it was trained for "
-        f"{named!r} ({first})",
+        f"adapter {folder} does not fit base model {model.reference!r}: it was trained for {named!r} ({first})",
         file=str(folder),
     )

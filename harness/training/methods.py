@@ -43,9 +43,7 @@ METHODS: dict[str, Method] = {
         description="LoRA on a 4-bit nf4 base (bitsandbytes)",
     ),
     "dora": Method("dora", LORA_OPTIONS, description="weight-decomposed LoRA"),
-    "ia3": Method(
-        "ia3", {"target_modules": None, "feedforward_modules": None}, description="(IA)^3 scaling vectors"
-    ),
+    "ia3": Method("ia3", {"target_modules": None, "feedforward_modules": None}, description="(IA)^3 scaling vectors"),
     "prefix": Method(
         "prefix",
         {"num_virtual_tokens": 20, "prefix_projection": False, "encoder_hidden_size": None},
@@ -76,8 +74,7 @@ def resolve_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(options) - set(spec.defaults))
     if unknown:
         raise SpecError(
-            f"unknown option {unknown[0]!r} for PEFT method {method!r}; "
-            f"valid: {', '.join(sorted(spec.defaults))}",
+            f"unknown option {unknown[0]!r} for PEFT method {method!r}; valid: {', '.join(sorted(spec.defaults))}",
             field=f"method_options.{unknown[0]}",
         )
     return {**spec.defaults, **options}
@@ -122,8 +119,7 @@ def check_target_modules(model: Any, targets: Any) -> None:
     for name in [targets] if isinstance(targets, str) else list(targets):
         if name not in linear and not any(full.endswith(f".{name}") or full == name for full in full_names):
             raise SpecError(
-                f"target module {name!r} is not a layer of this model; "
-                f"its linear layers: {', '.join(linear)}",
+                f"target module {name!r} is not a layer of this model; its linear layers: {', '.join(linear)}",
                 field="method_options.target_modules",
             )
 

@@ -29,9 +29,7 @@ def check_plan(plan: AdapterPlan) -> None:
         resolve_hyperparameters(plan.hyperparameters)
         max_steps_for(plan.budget, None)
     except SpecError as exc:
-        raise SpecError(
-            f"adapter {plan.name!r}: {exc.message}", field=f"{plan.role}.{exc.field or 'method'}"
-        ) from None
+        raise SpecError(f"adapter {plan.name!r}: {exc.message}", field=f"{plan.role}.{exc.field or 'method'}") from None
 
 
 def adapter_stage(
@@ -81,9 +79,7 @@ def adapter_stage(
         inputs["instructions"] = instructions
     if plan.parent:
         if parent is None:
-            raise SpecError(
-                f"adapter {plan.name!r} is trained on {plan.parent!r}, which was not built", field="sft"
-            )
+            raise SpecError(f"adapter {plan.name!r} is trained on {plan.parent!r}, which was not built", field="sft")
         inputs["parent"] = parent
 
     def execute(ctx: StageContext, paths: dict[str, Path]) -> dict[str, Any]:

@@ -14,16 +14,16 @@ from pydantic import Field
 
 from harness.components import Cleaner, CleanResult, Document, Dropped, Options
 from harness_plugins.corpus.patterns import (
-    DECREE_TRANSITORIOS,
     FOOTER,
     HEADER_CHAMBER,
     HEADER_DOF,
     HEADER_FIXED,
-    HIERARCHY,
     NOTE_CONTINUATION,
-    TRANSITORIOS,
+    article_heading,
+    hierarchy_heading,
     is_heading_candidate,
     is_reform_note,
+    transitorios_start,
 )
 
 # mojibake of UTF-8 read as Latin-1/cp1252 ("Ã³", "â€œ"), and characters that only get in the way
@@ -156,13 +156,13 @@ _LONE_ITEM = re.compile(r"^\s*(?:[IVXLC]+|[a-zñ]|[A-Z]|\d{1,3})\s*(?:\.-|[.)]|\
 
 def starts_block(line: str) -> bool:
     """True for lines that always begin a paragraph: headings, fracciones, incisos, sections."""
-    return bool(
-        is_heading_candidate(line)
-        or HIERARCHY.match(line)
-        or TRANSITORIOS.match(line)
-        or DECREE_TRANSITORIOS.match(line)
-        or _ITEM.match(line)
-    )
+    return bool(is_heading_candidate(line) or hierarchy_heading(line) or transitorios_start(line) or _ITEM.match(line))
+
+
+def _heading_alone(line: str) -> bool:
+    """True for "Artículo 1" with nothing after it (its text starts on the next line)."""
+    m = article_heading(line)
+    return m is not None and not line[m.end() :].strip()
 
 
 class UnwrapOptions(Options):
@@ -196,14 +196,21 @@ class UnwrapLines(Cleaner):
                 continue
             numeral = False
             last = paragraphs[-1] if paragraphs else ""
-            if block and open_ and line[0].isdigit() and last and last[-1].isalnum() and _ITEM.match(line):
+            if (
+                block
+                and open_
+                and line[0].isdigit()
+                and last[-1:].isalnum()
+                and _ITEM.match(line)
+                and not _heading_alone(last)
+            ):
                 # "... lo dispuesto en el artículo" / "457." is a wrapped number, not a numbered item
                 block = False
             if block:
                 paragraphs.append(line)
                 numeral = bool(_LONE_ITEM.match(line))
                 # a section heading's name goes on its own line
-                open_ = not (HIERARCHY.match(line) or TRANSITORIOS.match(line) or DECREE_TRANSITORIOS.match(line))
+                open_ = not (hierarchy_heading(line) or transitorios_start(line))
                 continue
             ends = last.endswith((".", ":", ";")) and self.options.break_after_sentence
             if open_ and last and not (ends and not line[0].islower()):
@@ -283,12 +290,16 @@ class Quality(Cleaner):
         """Keep the document or drop it with the failed threshold as reason."""
         text = doc.text
         if len(text) < self.options.min_chars:
-            return CleanResult(Dropped(f"shorter than {self.options.min_chars} characters ({len(text)})"), {"dropped_docs": 1})
+            return CleanResult(
+                Dropped(f"shorter than {self.options.min_chars} characters ({len(text)})"), {"dropped_docs": 1}
+            )
         # a ratio needs no exact count: 100 evenly spaced slices of a long law are enough
         step = max(2000, len(text) // 100)
         sample = "".join(text[i : i + 2000] for i in range(0, len(text), step))
         compact = len(sample) - sum(sample.count(c) for c in " \n\t\r\f\v")
         ratio = 1 - len(_NOT_LETTER_NOR_SPACE.findall(sample)) / max(1, compact)
         if ratio < self.options.min_letter_ratio:
-            return CleanResult(Dropped(f"letter ratio {ratio:.2f} below {self.options.min_letter_ratio}"), {"dropped_docs": 1})
+            return CleanResult(
+                Dropped(f"letter ratio {ratio:.2f} below {self.options.min_letter_ratio}"), {"dropped_docs": 1}
+            )
         return CleanResult(doc, {})

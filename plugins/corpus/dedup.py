@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import multiprocessing
+import os
 import re
 import unicodedata
 import zlib
@@ -17,10 +20,14 @@ from harness.components import Article, Deduplicator, Options
 _WORD = re.compile(r"\w+")
 
 
+def words_of(text: str) -> list[str]:
+    """Lower-case words without accents."""
+    return _WORD.findall(unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode())
+
+
 def normalise(text: str) -> str:
     """Lower case, no accents, words only: what 'the same text' means for deduplication."""
-    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
-    return " ".join(_WORD.findall(plain))
+    return " ".join(words_of(text))
 
 
 def _cluster_report(clusters: list[list[Article]], limit: int) -> list[dict[str, Any]]:
@@ -74,7 +81,6 @@ class ExactDedup(Deduplicator):
         return kept, report
 
 
-
 class MinHashOptions(Options):
     threshold: float = Field(0.9, gt=0, le=1)
     num_perm: int = Field(64, ge=16, le=512)
@@ -86,14 +92,12 @@ class MinHashOptions(Options):
     report_clusters: int = Field(20, ge=0)
 
 
-_PRIME = np.uint64((1 << 61) - 1)
-_MAX_HASH = np.uint64((1 << 32) - 1)
-
-
 def minhash_signature(words: list[str], vocab: dict[str, int], permutations: Any, shingle: int) -> np.ndarray:
-    """MinHash values of the word shingles, vectorised (datasketch's legacy scheme, same permutations).
+    """MinHash values of the word shingles, vectorised.
 
-    Words are hashed once (crc32, cached in ``vocab``); a shingle's hash combines its words' hashes.
+    Words are hashed once (crc32, cached in ``vocab``); a shingle's hash combines its words' hashes;
+    each permutation is a multiply-shift hash (``(a·x + b) >> 32`` modulo 2**64), which needs no
+    modulo and so runs about twice as fast as datasketch's own update.
     """
     ids = np.fromiter(
         (vocab[w] if w in vocab else vocab.setdefault(w, zlib.crc32(w.encode())) for w in words),
@@ -104,10 +108,50 @@ def minhash_signature(words: list[str], vocab: dict[str, int], permutations: Any
     shingles = ids[:n].copy()
     for j in range(1, shingle):
         shingles = shingles * np.uint64(1_000_003) + ids[j : j + n]  # wraps modulo 2**64, as intended
-    shingles = np.unique(shingles & _MAX_HASH)
+    shingles = np.unique(shingles)
     a, b = permutations
-    values = (shingles[:, None] * a + b) % _PRIME & _MAX_HASH
-    return values.min(axis=0)
+    return ((shingles[:, None] * (a | np.uint64(1)) + b) >> np.uint64(32)).min(axis=0)
+
+
+def _signatures(texts: Sequence[str], options: MinHashOptions, permutations: Any) -> list[np.ndarray | None]:
+    """Signature of each text, None for texts too short to compare."""
+    vocab: dict[str, int] = {}
+    out: list[np.ndarray | None] = []
+    for text in texts:
+        words = words_of(text)
+        if len(words) < max(options.min_words, options.shingle):
+            out.append(None)
+        else:
+            out.append(minhash_signature(words, vocab, permutations, options.shingle))
+    return out
+
+
+#: what forked workers inherit instead of receiving it pickled: texts, options, permutations
+_JOB: tuple[Sequence[str], MinHashOptions, Any] | None = None
+
+
+def _signature_chunk(bounds: tuple[int, int]) -> list[np.ndarray | None]:
+    assert _JOB is not None
+    texts, options, permutations = _JOB
+    return _signatures(texts[bounds[0] : bounds[1]], options, permutations)
+
+
+def signatures(texts: Sequence[str], options: MinHashOptions, permutations: Any) -> list[np.ndarray | None]:
+    """Signatures of all texts, in worker processes (fork) when there are many and several cores."""
+    global _JOB
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = int(os.environ.get("HARNESS_CORPUS_WORKERS", cores))
+    if cores <= 1 or len(texts) < 5000 or "fork" not in multiprocessing.get_all_start_methods():
+        return _signatures(texts, options, permutations)
+    _JOB = (texts, options, permutations)
+    size = max(500, len(texts) // (cores * 8))
+    chunks = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(cores) as pool:
+            parts = pool.map(_signature_chunk, chunks)
+    finally:
+        _JOB = None
+    return [sig for part in parts for sig in part]
 
 
 class MinHashDedup(Deduplicator):
@@ -122,18 +166,22 @@ class MinHashDedup(Deduplicator):
 
         o = self.options
         lsh = MinHashLSH(threshold=o.threshold, num_perm=o.num_perm)
-        template = MinHash(num_perm=o.num_perm, seed=o.seed, scheme="legacy")
-        permutations = template.permutations
-        vocab: dict[str, int] = {}
+        rng = np.random.RandomState(o.seed)
+        permutations = (
+            rng.randint(1, 2**63 - 1, size=o.num_perm, dtype=np.uint64),
+            rng.randint(0, 2**63 - 1, size=o.num_perm, dtype=np.uint64),
+        )
+        # datasketch 2 wants the scheme of given hash values named; 1.x has no such parameter
+        scheme = {"scheme": "legacy"} if "scheme" in inspect.signature(MinHash).parameters else {}
         clusters: dict[int, list[Article]] = {}
         kept: list[Article] = []
-        for index, article in enumerate(articles):
-            words = normalise(article.text).split()
-            if len(words) < max(o.min_words, o.shingle):
+        for index, (article, signature) in enumerate(
+            zip(articles, signatures([a.text for a in articles], o, permutations))
+        ):
+            if signature is None:
                 kept.append(article)
                 continue
-            signature = minhash_signature(words, vocab, permutations, o.shingle)
-            mh = MinHash(num_perm=o.num_perm, seed=o.seed, hashvalues=signature, permutations=permutations, scheme="legacy")
+            mh = MinHash(num_perm=o.num_perm, seed=o.seed, hashvalues=signature, permutations=permutations, **scheme)
             hits = lsh.query(mh)
             if hits:
                 clusters.setdefault(min(hits), []).append(article)

@@ -27,7 +27,9 @@ ARTICLE_HEADING = re.compile(
     rf"^\s*(?P<kw>(?-i:Art[íi]culo|ART[ÍI]CULO|Art\.))\s*(?P<num>\d{{1,2}}(?:,\d{{3}})+|\d{{1,5}})"
     rf"(?P<ord>\s?[oº°](?![A-Za-zÁÉÍÓÚáéíóú]))?"
     rf"(?P<suffix>(?:{_SUFFIX})*)"
-    rf"(?P<sep>\s*\.?\s*[-–—]+\s*|\s*\.\s+|\s*\.?\s*$|\s*:\s*|\s*\.?\s*(?=\()|\.(?=[A-Za-zÁÉÍÓÚáéíóúñ“\"]))",
+    # a bare dash must be followed by a space: "Artículo 144-A de esta Ley" is a reference
+    rf"(?P<sep>\s*\.\s*[-–—]+\s*|\s*[-–—]+(?:\s+|$)|\s*\.\s+|\s*\.?\s*$|\s*:\s*|\s*\.?\s*(?=\()"
+    rf"|\.(?=[A-Za-zÁÉÍÓÚáéíóúñ“\"]))",
     re.IGNORECASE,
 )
 
@@ -85,6 +87,21 @@ HEADER_DOF = re.compile(rf"^\s*(?:Última\s+Reforma|Nueva\s+Ley|Ultima\s+Reforma
 
 #: Articles whose whole text says they were repealed: "(Se deroga).", "Derogado.", "Se derogan."
 DEROGATED = re.compile(r"^\W{0,3}(?:se\s+derog|derogad)[oa]?n?\b", re.IGNORECASE)
+
+
+def transitorios_start(line: str) -> str | None:
+    """ "decree" for the decree-transitorios heading, "law" for a TRANSITORIOS heading, else None."""
+    if "ransitori" not in line and "RANSITORI" not in line:  # cheap test first: most lines have neither
+        return None
+    if DECREE_TRANSITORIOS.match(line):
+        return "decree"
+    return "law" if TRANSITORIOS.match(line) else None
+
+
+def hierarchy_heading(line: str) -> re.Match[str] | None:
+    """The Libro/Título/Capítulo/Sección match of ``line``, or None."""
+    first = line.lstrip()[:1]
+    return HIERARCHY.match(line) if first and first in "LlTtCcSs" else None
 
 
 def is_reform_note(line: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -12,31 +13,55 @@ from pydantic import Field
 from harness.components import Article, Document, Options, Structurer
 from harness_plugins.corpus.patterns import (
     BARE_ORDINAL_HEADING,
-    DECREE_TRANSITORIOS,
     DEROGATED,
-    HIERARCHY,
     LEVELS,
-    TRANSITORIOS,
     WORD_HEADING,
     article_heading,
     heading_label,
     heading_number,
+    hierarchy_heading,
     is_heading_candidate,
+    transitorios_start,
     word_label,
 )
 
 _DECREE_START = re.compile(r"^\s*DECRETO\b")
 _ORDINAL_VALUES = {
-    "primer": 1, "primero": 1, "primera": 1, "segundo": 2, "segunda": 2, "tercer": 3, "tercero": 3,
-    "tercera": 3, "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5, "sexto": 6, "sexta": 6,
-    "septimo": 7, "septima": 7, "octavo": 8, "octava": 8, "noveno": 9, "novena": 9, "decimo": 10,
-    "decima": 10, "undecimo": 11, "duodecimo": 12, "vigesimo": 20, "trigesimo": 30,
-    "cuadragesimo": 40, "quincuagesimo": 50, "unico": 1, "unica": 1,
+    "primer": 1,
+    "primero": 1,
+    "primera": 1,
+    "segundo": 2,
+    "segunda": 2,
+    "tercer": 3,
+    "tercero": 3,
+    "tercera": 3,
+    "cuarto": 4,
+    "cuarta": 4,
+    "quinto": 5,
+    "quinta": 5,
+    "sexto": 6,
+    "sexta": 6,
+    "septimo": 7,
+    "septima": 7,
+    "octavo": 8,
+    "octava": 8,
+    "noveno": 9,
+    "novena": 9,
+    "decimo": 10,
+    "decima": 10,
+    "undecimo": 11,
+    "duodecimo": 12,
+    "vigesimo": 20,
+    "trigesimo": 30,
+    "cuadragesimo": 40,
+    "quincuagesimo": 50,
+    "unico": 1,
+    "unica": 1,
 }
 
 
 def ordinal_value(label: str) -> int:
-    """"Décimo Segundo" → 12, "Decimocuarto" → 14; 0 when the words are not ordinals."""
+    """ "Décimo Segundo" → 12, "Decimocuarto" → 14; 0 when the words are not ordinals."""
     plain = unicodedata.normalize("NFKD", label.lower()).encode("ascii", "ignore").decode()
     total = 0
     for word in plain.split():
@@ -91,13 +116,16 @@ class MxArticles(Structurer):
         pending_name: int | None = None  # hierarchy level whose name is on the next line
         anchors, preamble_lines, rejected = 0, 0, 0
         for i, line in enumerate(lines):
+            if not line.strip():
+                continue
             is_candidate = is_heading_candidate(line)
             if is_candidate:
                 anchors += 1
-            if DECREE_TRANSITORIOS.match(line):
+            section = transitorios_start(line)
+            if section == "decree":
                 part, current, pending_name = "decree_transitorio", None, None
                 continue
-            if TRANSITORIOS.match(line) and part != "preamble":
+            if section == "law" and part != "preamble":
                 if part == "body":
                     part = "transitorio"
                 elif part == "decree_transitorio" and current is not None and current.part == part:
@@ -107,7 +135,7 @@ class MxArticles(Structurer):
             if part == "decree_transitorio" and _DECREE_START.match(line):
                 decree += 1
                 current = None
-            hierarchy = HIERARCHY.match(line) if part in ("preamble", "body") else None
+            hierarchy = hierarchy_heading(line) if part in ("preamble", "body") else None
             if hierarchy and not is_candidate and (part == "body" or accepted_numbered):
                 level = LEVELS[_fold(hierarchy.group("level"))]
                 path[level] = " ".join(line.split())
@@ -121,7 +149,7 @@ class MxArticles(Structurer):
                 pending_name = None
                 continue
             pending_name = None
-            new = self._heading(line, i, part, accepted_numbered, word_bodies)
+            new = self._heading(line, i, part, accepted_numbered, word_bodies) if is_candidate else None
             if new is not None:
                 label, number, rest = new
                 if part == "preamble":
@@ -151,27 +179,43 @@ class MxArticles(Structurer):
         # decree in the preamble may have its own)
         first = numbered[0][0] if numbered else 0
         end = next(
-            (i for i in range(first, len(lines)) if TRANSITORIOS.match(lines[i]) or DECREE_TRANSITORIOS.match(lines[i])),
+            (i for i in range(first, len(lines)) if transitorios_start(lines[i])),
             len(lines),
         )
         body = [(i, heading_number(m), heading_label(m)) for i, m in numbered if i < end]
-        accepted: set[int] = set()
-        previous, seen = 0, set()
-        gap = self.options.max_gap
-        for k, (i, number, label) in enumerate(body):
-            if label in seen or number < previous:
-                continue
-            if number > previous + gap and accepted:
+        # articles come in order: the longest non-decreasing run of numbers is the body; a wrapped
+        # cross-reference ("... por el\nArtículo 29.") or a quoted article falls out of it
+        chain = longest_non_decreasing([number for _, number, _ in body])
+        taken: list[int] = []  # indices into body, in text order
+        seen: set[str] = set()
+        previous = 0
+        for k in chain:
+            _, number, label = body[k]
+            # a jump far ahead that the next heading does not confirm is a reference, not an article
+            if taken and number > previous + self.options.max_gap:
                 following = [n for _, n, _ in body[k + 1 : k + 3]]
-                if not any(number <= n <= number + gap for n in following):
+                if not any(number <= n <= number + self.options.max_gap for n in following):
                     continue
-            accepted.add(i)
-            seen.add(label)
-            previous = number
-        return accepted
+            if label not in seen:
+                taken.append(k)
+                seen.add(label)
+                previous = number
+        # a heading the chain passed over for a repeated one ("5o, 6o, 5o, 7o") fits between its neighbours
+        for k, (_, number, label) in enumerate(body):
+            if label in seen:
+                continue
+            at = bisect.bisect_left(taken, k)
+            before = body[taken[at - 1]][1] if at else 0
+            after = body[taken[at]][1] if at < len(taken) else None
+            if before < number and (after is None or number < after):
+                taken.insert(at, k)
+                seen.add(label)
+        return {body[k][0] for k in taken}
 
     @staticmethod
-    def _heading(line: str, index: int, part: str, accepted: set[int], word_bodies: bool) -> tuple[str, int, str] | None:
+    def _heading(
+        line: str, index: int, part: str, accepted: set[int], word_bodies: bool
+    ) -> tuple[str, int, str] | None:
         """(label, number, text after the heading) when ``line`` starts an article here."""
         if part in ("preamble", "body"):
             if index in accepted:
@@ -218,6 +262,26 @@ class MxArticles(Structurer):
                 )
             )
         return out
+
+
+def longest_non_decreasing(values: list[int]) -> list[int]:
+    """Indices of a longest non-decreasing subsequence of ``values`` (patience sorting, O(n log n))."""
+    tails: list[Any] = []  # tails[k]: smallest last value of a run of length k + 1
+    tail_index: list[int] = []
+    parent = [-1] * len(values)
+    for i, value in enumerate(values):
+        k = bisect.bisect_right(tails, value)
+        if k == len(tails):
+            tails.append(value)
+            tail_index.append(i)
+        else:
+            tails[k], tail_index[k] = value, i
+        parent[i] = tail_index[k - 1] if k else -1
+    out, i = [], tail_index[-1] if tail_index else -1
+    while i != -1:
+        out.append(i)
+        i = parent[i]
+    return out[::-1]
 
 
 def _fold(word: str) -> str:

@@ -93,9 +93,7 @@ class TransformersBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.options, self.seed = options, seed
-        self.device = (
-            options.device if options.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-        )
+        self.device = options.device if options.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
         if self.tokenizer.pad_token is None:

@@ -116,6 +116,8 @@ class Bonito(InstructionGenerator):
     Options = BonitoOptions
     description = "Bonito protocol (BatsResearch/bonito-v1 by default; English-trained), vLLM or transformers"
     version = "1"
+    #: prompting a model again costs as much as the first time: no automatic second round
+    regenerate_when_short: ClassVar[bool] = False
     task_types: ClassVar[tuple[str, ...]] = tuple(TASK_TYPES)
     #: used when the spec gives no mix: the types that make sense for legal articles
     default_task_types: ClassVar[tuple[str, ...]] = (
@@ -154,9 +156,7 @@ class Bonito(InstructionGenerator):
         jobs = plan_jobs(facts, budget, mix, ctx.seed, "bonito")
         contexts = [truncate_words(fact.body, o.max_context_chars) for fact, _ in jobs]
         backend = make_backend(resolve_model(o.model, "bonito"), o, ctx.seed, "bonito")
-        outputs = backend.generate(
-            [bonito_prompt(t, c) for (_, t), c in zip(jobs, contexts, strict=True)], ctx
-        )
+        outputs = backend.generate([bonito_prompt(t, c) for (_, t), c in zip(jobs, contexts, strict=True)], ctx)
         self.stats["prompts"] += len(jobs)
         for (fact, task_type), context, output in zip(jobs, contexts, outputs, strict=True):
             pair = self.to_pair(output, fact, task_type, context, backend.name)

@@ -14,13 +14,11 @@ from harness.instructions.text import sentences, tokens
 _SMALL_WORDS = frozenset("de del la las los el y e o u en para por con sin a al sobre que se su sus".split())
 _FEMININE = ("ley", "constitución", "constitucion", "ordenanza")
 _HEADING_PREFIX = re.compile(
-    r"^(libro|t[íi]tulo|cap[íi]tulo|secci[óo]n)\s+[\wÁÉÍÓÚáéíóú]+\s*[.:-]?\s*", re.IGNORECASE
+    r"^(libro|t[íi]tulo|cap[íi]tulo|secci[óo]n)\s+[\wÁÉÍÓÚáéíóú]+\s*[.:—–-]?\s*", re.IGNORECASE
 )
 _ARTICLE_HEADING = re.compile(r"^\s*(art[íi]culo|art\.)\s+[\w ]{1,20}?\s*(\.-|\.|-)\s*", re.IGNORECASE)
 _FRACCION = re.compile(r"^\s*([IVXLC]+)\.\s+(\S.{8,})$")
-_DEFINITION = re.compile(
-    r"^\s*(?:[IVXLC]+\.\s+|[a-z]\)\s+)?([A-ZÁÉÍÓÚÑ][\wÁÉÍÓÚáéíóúñü ,/-]{2,70}?)\s*:\s+(\S.{10,})$"
-)
+_DEFINITION = re.compile(r"^\s*(?:[IVXLC]+\.\s+|[a-z]\)\s+)?([A-ZÁÉÍÓÚÑ][\wÁÉÍÓÚáéíóúñü ,/-]{2,70}?)\s*:\s+(\S.{10,})$")
 _GLOSSARY = re.compile(r"se entender[áa]n? por|se entiende por|definiciones", re.IGNORECASE)
 _DEADLINE = re.compile(
     r"\b(\d+|un|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|treinta|cuarenta|"
@@ -58,9 +56,16 @@ class ArticleFacts:
         return title_case(self.article.law_title)
 
     @cached_property
+    def short_law(self) -> str:
+        """The title up to its first comma: ``Ley de Amparo, Reglamentaria de …`` → ``Ley de Amparo``."""
+        head = self.law.split(",", 1)[0].strip()
+        return head if len(head.split()) >= 2 else self.law
+
+    @cached_property
     def de_law(self) -> str:
-        """``de la Ley …`` / ``del Código …``."""
-        return f"de la {self.law}" if self.law.lower().startswith(_FEMININE) else f"del {self.law}"
+        """``de la Ley …`` / ``del Código …``, with the short title (how laws are cited)."""
+        name = self.short_law
+        return f"de la {name}" if name.lower().startswith(_FEMININE) else f"del {name}"
 
     @cached_property
     def cite(self) -> str:
@@ -132,9 +137,7 @@ class CorpusIndex:
     laws_by_category: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     headings_by_law: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     sentences_by_law: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    chapters: dict[tuple[str, tuple[str, ...]], list[ArticleFacts]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    chapters: dict[tuple[str, tuple[str, ...]], list[ArticleFacts]] = field(default_factory=lambda: defaultdict(list))
     categories: list[str] = field(default_factory=list)
 
     @classmethod

@@ -51,9 +51,7 @@ class GeneratedPair(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    instruction: str = Field(
-        min_length=1, validation_alias=AliasChoices("instruccion", "instrucción", "instruction")
-    )
+    instruction: str = Field(min_length=1, validation_alias=AliasChoices("instruccion", "instrucción", "instruction"))
     response: str = Field(min_length=1, validation_alias=AliasChoices("respuesta", "response"))
 
 
@@ -103,6 +101,8 @@ class LLMInstruct(InstructionGenerator):
     Options = LLMInstructOptions
     description = "any instruct/chat model prompted in Spanish for a JSON instruction/response pair"
     version = "1"
+    #: prompting a model again costs as much as the first time: no automatic second round
+    regenerate_when_short: ClassVar[bool] = False
     task_types: ClassVar[tuple[str, ...]] = tuple(TASK_DESCRIPTIONS)
     default_task_types: ClassVar[tuple[str, ...]] = (
         "exqa",

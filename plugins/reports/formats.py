@@ -48,9 +48,7 @@ class MarkdownFormat(ReportFormat):
         cols = columns(board)
         lines = ["# Leaderboard", ""]
         for run in board.runs:
-            lines.append(
-                f"- run `{run.run}` (profile {run.profile or '?'}, seed {run.seed}, git {run.git_sha or '?'})"
-            )
+            lines.append(f"- run `{run.run}` (profile {run.profile or '?'}, seed {run.seed}, git {run.git_sha or '?'})")
         lines += ["", "| " + " | ".join(_escape_md(c.title) for c in cols) + " |"]
         lines.append("| " + " | ".join("---:" if c.numeric else "---" for c in cols) + " |")
         for row in rows(board, cols):

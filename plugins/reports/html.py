@@ -92,9 +92,7 @@ class HTMLFormat(ReportFormat):
         for entry, row in zip(board.entries, rows(board, cols)):
             parts.append(f'<tr data-system="{esc(entry.system)}">')
             for col, cell in zip(cols, row):
-                classes = [
-                    c for c in ("num" if col.numeric else "", "best" if cell.best and cell.text else "") if c
-                ]
+                classes = [c for c in ("num" if col.numeric else "", "best" if cell.best and cell.text else "") if c]
                 sort = cell.number if cell.number is not None else ("" if col.numeric else cell.text)
                 attr = f' class="{" ".join(classes)}"' if classes else ""
                 parts.append(f'<td{attr} data-sort="{esc(str(sort))}">{esc(cell.text)}</td>')

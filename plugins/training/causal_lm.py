@@ -40,9 +40,7 @@ class CausalLMTrainer(Trainer):
         wants_eval = bool(hp["eval_steps"]) and job.eval_path is not None and job.eval_path.is_file()
         evaluation = load_blocks(job.eval_path) if wants_eval else None
         block = len(train[0]["input_ids"])
-        tokens_per_step = (
-            block * hp["per_device_train_batch_size"] * hp["gradient_accumulation_steps"] * world_size()
-        )
+        tokens_per_step = block * hp["per_device_train_batch_size"] * hp["gradient_accumulation_steps"] * world_size()
         max_steps = max_steps_for(prepared.budget, tokens_per_step)
         args = TrainingArguments(
             **training_arguments(
@@ -51,9 +49,7 @@ class CausalLMTrainer(Trainer):
         )
         callbacks = []
         if evaluation is not None and hp["early_stopping_patience"]:
-            callbacks.append(
-                EarlyStoppingCallback(early_stopping_patience=int(hp["early_stopping_patience"]))
-            )
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=int(hp["early_stopping_patience"])))
         trainer = HFTrainer(
             model=prepared.model,
             args=args,

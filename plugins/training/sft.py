@@ -37,9 +37,7 @@ class SFTTrainer(Trainer):
         train, evaluation, chat = sft_dataset(job.train_path, tokenizer, fraction, job.seed)
         per_step = hp["per_device_train_batch_size"] * hp["gradient_accumulation_steps"] * world_size()
         estimate = (
-            math.ceil(mean_sft_tokens(train, tokenizer, chat) * per_step)
-            if prepared.budget.get("max_tokens")
-            else None
+            math.ceil(mean_sft_tokens(train, tokenizer, chat) * per_step) if prepared.budget.get("max_tokens") else None
         )
         max_steps = max_steps_for(prepared.budget, estimate)
         base = training_arguments(
@@ -54,9 +52,7 @@ class SFTTrainer(Trainer):
         config = SFTConfig(**base, max_length=hp["max_length"], completion_only_loss=True, packing=False)
         callbacks = []
         if evaluation is not None and hp["early_stopping_patience"]:
-            callbacks.append(
-                EarlyStoppingCallback(early_stopping_patience=int(hp["early_stopping_patience"]))
-            )
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=int(hp["early_stopping_patience"])))
         trainer = TRLSFTTrainer(
             model=prepared.model,
             args=config,

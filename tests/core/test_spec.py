@@ -57,7 +57,7 @@ def test_shipped_specs_validate(capsys: pytest.CaptureFixture[str]) -> None:
             "systems[2]",
             "duplicate system name 'base+dapt'",
         ),
-        ("tasks: [mx_legal_ppl]", "tasks: [mx_legal_pplx]", "evaluation.tasks[0]", "did you mean mx_legal_ppl"),
+        ("tasks: [mx_legal]", "tasks: [mx_legal_pplx]", "evaluation.tasks[0]", "did you mean mx_legal_ppl"),
         (
             "  method: lora\n  method_options: {r: 8, alpha: 16, dropout",
             "  method: loraa\n  method_options: {r: 8, alpha: 16, dropout",

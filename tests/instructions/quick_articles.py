@@ -17,9 +17,7 @@ _ARTICLE = re.compile(
     r"^(?:Artículo|ARTÍCULO|ARTICULO|Articulo|Art\.)\s+(\d+)\s*(o|º|°)?\s*\.?\s*"
     r"(Bis|Ter|Quáter|Quater|Quintus|Quinquies|Sexies|Septies|Octies|Nonies|Decies)?\s*\.?\s*-?\s*(.*)$",
 )
-_HEADING = re.compile(
-    r"^(LIBRO|T[IÍ]TULO|CAP[IÍ]TULO|SECCI[OÓ]N|Libro|T[ií]tulo|Cap[ií]tulo|Secci[oó]n)\b\s*\S*.*$"
-)
+_HEADING = re.compile(r"^(LIBRO|T[IÍ]TULO|CAP[IÍ]TULO|SECCI[OÓ]N|Libro|T[ií]tulo|Cap[ií]tulo|Secci[oó]n)\b\s*\S*.*$")
 _LEVEL = {"libro": 0, "titulo": 1, "título": 1, "capitulo": 2, "capítulo": 2, "seccion": 3, "sección": 3}
 _NOTE = re.compile(
     r"^(Párrafo|Parrafo|Fracción|Fracciones|Artículo|Inciso|Incisos|Apartado|Denominación|Capítulo|Título|"
@@ -51,18 +49,14 @@ def _unwrap(lines: list[str]) -> str:
     for line in lines:
         if not out:
             out.append(line)
-        elif re.fullmatch(r"[IVXLC]+\.", out[-1]) or not (
-            out[-1].endswith((".", ":", ";")) or _NUMERAL.match(line)
-        ):
+        elif re.fullmatch(r"[IVXLC]+\.", out[-1]) or not (out[-1].endswith((".", ":", ";")) or _NUMERAL.match(line)):
             out[-1] = f"{out[-1]} {line}"
         else:
             out.append(line)
     return "\n".join(out)
 
 
-def extract_articles(
-    path: Path, law_id: str, title: str, category: str, limit: int | None = None
-) -> list[Article]:
+def extract_articles(path: Path, law_id: str, title: str, category: str, limit: int | None = None) -> list[Article]:
     """Body articles of one raw law file (at most ``limit``)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     skip = _furniture(lines)

@@ -67,9 +67,7 @@ def test_parser_malformed(output: str, reason: str) -> None:
 
 def test_malformed_outputs_are_dropped_and_counted() -> None:
     fact = ArticleFacts(
-        Article(
-            "L", "LEY X", "ley", "body", "3o", 3, [], "Artículo 3o. " + CONTEXT + " El Estado la garantizará."
-        )
+        Article("L", "LEY X", "ley", "body", "3o", 3, [], "Artículo 3o. " + CONTEXT + " El Estado la garantizará.")
     )
     gen = Bonito()
     outputs = [
@@ -104,9 +102,7 @@ def test_missing_model_error_names_it_and_how_to_provide(law_articles: list[Arti
     assert "huggingface-cli download BatsResearch/bonito-v1" in message and "option 'model'" in message
 
 
-def test_vllm_backend_missing_is_a_clear_error(
-    law_articles: list[Article], tmp_path: Path, tiny_model
-) -> None:
+def test_vllm_backend_missing_is_a_clear_error(law_articles: list[Article], tmp_path: Path, tiny_model) -> None:
     pytest.importorskip("torch")
     try:
         import vllm  # noqa: F401
@@ -138,9 +134,7 @@ def test_transformers_backend_end_to_end_with_tiny_model(
     assert len(pairs) == gen.stats["well_formed"]
 
 
-def test_stage_with_bonito_records_its_counters(
-    split_dir: Path, tmp_path: Path, tiny_model, instr_registry
-) -> None:
+def test_stage_with_bonito_records_its_counters(split_dir: Path, tmp_path: Path, tiny_model, instr_registry) -> None:
     from harness.instructions.stage import instructions_stage
 
     options = {
@@ -164,8 +158,5 @@ def test_stage_with_bonito_records_its_counters(
     assert stats["yielded"] == stats.get("well_formed", 0)
     card = (ctx.workdir / "dataset_card.md").read_text(encoding="utf-8")
     assert "**bonito**" in card and "prompts 6" in card
-    rows = [
-        json.loads(line)
-        for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    rows = [json.loads(line) for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == record["pairs"]

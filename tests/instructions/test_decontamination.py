@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.components import InstructionPair
 from harness.instructions.decontaminate import Decontaminator, load_eval_texts, read_text_file
@@ -19,9 +21,7 @@ EVAL = (
 )
 
 
-def pair(
-    instruction: str = "Pregunta de prueba", context: str = "", response: str = "Respuesta"
-) -> InstructionPair:
+def pair(instruction: str = "Pregunta de prueba", context: str = "", response: str = "Respuesta") -> InstructionPair:
     return InstructionPair(instruction, response, "qa", "L", "1", "g", "t", context)
 
 
@@ -46,9 +46,7 @@ def test_overlap_straddling_fields_is_found() -> None:
     )
     assert index.contaminated(straddling)
     # context shorter than n-1 tokens: the n-gram runs instruction → context → response
-    across = pair(
-        instruction=" ".join(words[:5]), context=" ".join(words[5:8]), response=" ".join(words[8:13])
-    )
+    across = pair(instruction=" ".join(words[:5]), context=" ".join(words[5:8]), response=" ".join(words[8:13]))
     assert index.contaminated(across)
 
 
@@ -90,16 +88,11 @@ def _run(
     stage = instructions_stage(loaded, registry, {"split": split_stage()})
     ctx = make_ctx(tmp_path)
     record = stage.execute(ctx, {"split": split_dir})
-    rows = [
-        json.loads(line)
-        for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    rows = [json.loads(line) for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()]
     return record, rows, ctx
 
 
-def test_stage_removes_a_planted_overlap(
-    tmp_path: Path, split_dir: Path, law_articles, instr_registry
-) -> None:
+def test_stage_removes_a_planted_overlap(tmp_path: Path, split_dir: Path, law_articles, instr_registry) -> None:
     """Plant an evaluation item copied from a training article: its pairs must go."""
     planted = max((a for a in law_articles if not a.derogated), key=lambda a: len(a.text.split()))
     (tmp_path / "eval.txt").write_text(" ".join(planted.text.split()) + "\n", encoding="utf-8")
@@ -109,9 +102,7 @@ def test_stage_removes_a_planted_overlap(
     clean_dir = tmp_path / "without"
     clean_dir.mkdir()
     _, before, _ = _run(clean_dir, split_dir, instr_registry, {"tasks": []})
-    overlapping = [
-        r for r in before if any(_has_gram(r[f], grams) for f in ("instruction", "context", "response"))
-    ]
+    overlapping = [r for r in before if any(_has_gram(r[f], grams) for f in ("instruction", "context", "response"))]
     assert overlapping, "the planted article should produce overlapping pairs when not decontaminated"
 
     record, after, _ = _run(tmp_path, split_dir, instr_registry, {"tasks": [], "extra_files": ["eval.txt"]})
@@ -123,9 +114,7 @@ def test_stage_removes_a_planted_overlap(
     assert f"| {record['decontaminated']:,} |" in card
 
 
-def test_disabled_decontamination_keeps_overlaps(
-    tmp_path: Path, split_dir: Path, law_articles, instr_registry
-) -> None:
+def test_disabled_decontamination_keeps_overlaps(tmp_path: Path, split_dir: Path, law_articles, instr_registry) -> None:
     planted = law_articles[0]
     (tmp_path / "eval.txt").write_text(planted.text.replace("\n", " ") + "\n", encoding="utf-8")
     record, _, _ = _run(
@@ -163,3 +152,26 @@ def test_frozen_eval_data_has_no_13gram_overlap(tmp_path: Path, split_dir: Path,
         grams.update(" ".join(words[i : i + 13]) for i in range(len(words) - 12))
     for row in rows:
         assert not _has_gram("\n".join((row["instruction"], row["context"], row["response"])), grams)
+
+
+WORDS = ["ley", "artículo", "de", "la", "federal", "juez", "plazo", "días"]
+_field = st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    instruction=_field,
+    context=_field,
+    response=_field,
+    evaluation=st.lists(st.sampled_from(WORDS), min_size=1, max_size=14),
+    n=st.integers(2, 5),
+)
+def test_matches_brute_force_over_the_joined_text(
+    instruction: str, context: str, response: str, evaluation: list[str], n: int
+) -> None:
+    """The per-field check with cached contexts equals testing every n-gram of the joined text."""
+    eval_text = " ".join(evaluation)
+    words = tokens(" ".join((instruction, context, response)))
+    grams = {tuple(evaluation[i : i + n]) for i in range(len(evaluation) - n + 1)}
+    expected = any(tuple(words[i : i + n]) in grams for i in range(len(words) - n + 1))
+    assert Decontaminator([eval_text], n=n).contaminated(pair(instruction, context, response)) == expected

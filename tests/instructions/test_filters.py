@@ -110,9 +110,7 @@ def test_allocate_sums_exactly_and_follows_weights() -> None:
 
 
 def test_trim_to_mix_fills_shortfall_from_other_types() -> None:
-    pairs = [make(f"q{i}", "r", task="a") for i in range(10)] + [
-        make(f"p{i}", "r", task="b") for i in range(2)
-    ]
+    pairs = [make(f"q{i}", "r", task="a") for i in range(10)] + [make(f"p{i}", "r", task="b") for i in range(2)]
     out = trim_to_mix(pairs, 8, {"a": 0.5, "b": 0.5})
     assert len(out) == 8
     assert sum(p.task_type == "b" for p in out) == 2  # all it had

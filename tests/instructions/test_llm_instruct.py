@@ -17,10 +17,8 @@ from .conftest import make_ctx
     "output",
     [
         '{"instruccion": "¿Qué garantiza el Estado?", "respuesta": "La educación."}',
-        'Claro, aquí está:\n```json\n{"instrucción": "¿Qué garantiza el Estado?", '
-        '"respuesta": "La educación."}\n```',
-        'Texto previo {"instruction": "¿Qué garantiza el Estado?", "response": "La educación.", '
-        '"extra": 1} y después',
+        'Claro, aquí está:\n```json\n{"instrucción": "¿Qué garantiza el Estado?", "respuesta": "La educación."}\n```',
+        'Texto previo {"instruction": "¿Qué garantiza el Estado?", "response": "La educación.", "extra": 1} y después',
     ],
 )
 def test_valid_json_in_several_shapes(output: str) -> None:
@@ -58,19 +56,11 @@ def test_prompt_is_spanish_and_names_the_article() -> None:
             "Los trabajadores tendrán vacaciones.",
         )
     )
-    prompt = LLMInstruct(LLMInstructOptions(model="x")).prompt_for(
-        fact, "ynqa", "Los trabajadores tendrán vacaciones."
-    )
-    assert (
-        "artículo 76 de la Ley Federal del Trabajo" in prompt
-        and "sí o no" in prompt
-        and '"instruccion"' in prompt
-    )
+    prompt = LLMInstruct(LLMInstructOptions(model="x")).prompt_for(fact, "ynqa", "Los trabajadores tendrán vacaciones.")
+    assert "artículo 76 de la Ley Federal del Trabajo" in prompt and "sí o no" in prompt and '"instruccion"' in prompt
 
 
-def test_tiny_model_end_to_end_counts_failures(
-    law_articles: list[Article], tmp_path: Path, tiny_model
-) -> None:
+def test_tiny_model_end_to_end_counts_failures(law_articles: list[Article], tmp_path: Path, tiny_model) -> None:
     options = LLMInstructOptions(
         model=str(tiny_model.path),
         backend="transformers",

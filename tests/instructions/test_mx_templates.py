@@ -97,9 +97,7 @@ def test_derogated_short_and_transitory_articles_are_skipped(tmp_path: Path) -> 
     assert gen.stats["articles_skipped"] == 3
     # one usable article, revisited max_passes (3) times; its only extractive span is the deadline
     assert len(pairs) == 3 and gen.stats["short_exqa"] == 17
-    assert all(
-        p.template_or_model.startswith("exqa.plazo") and p.response == "quince días hábiles" for p in pairs
-    )
+    assert all(p.template_or_model.startswith("exqa.plazo") and p.response == "quince días hábiles" for p in pairs)
     gen2 = MxTemplates(TemplateOptions(parts=["body", "transitorio"]))
     labels = {p.article_label for p in gen2.generate(articles, 20, {"qa": 1.0}, make_ctx(tmp_path))}
     assert labels == {"1o", "Primero"}
@@ -110,6 +108,7 @@ def test_facts_helpers() -> None:
     assert title_case("Ley de Amparo") == "Ley de Amparo"
     assert heading_name("CAPÍTULO I De los Derechos Humanos") == "De los Derechos Humanos"
     assert heading_name("Título Primero") == "Título Primero"
+    assert heading_name("CAPITULO II — TERMINALES DE PASAJEROS") == "TERMINALES DE PASAJEROS"
     article = Article(
         "L",
         "CÓDIGO CIVIL FEDERAL",
@@ -123,6 +122,17 @@ def test_facts_helpers() -> None:
     )
     facts = ArticleFacts(article)
     assert facts.de_law == "del Código Civil Federal"
+    amparo = Article(
+        "LAmp",
+        "LEY DE AMPARO, REGLAMENTARIA DE LOS ARTÍCULOS 103 Y 107 DE LA CONSTITUCIÓN",
+        "ley",
+        "body",
+        "1o",
+        1,
+        [],
+        "x",
+    )
+    assert ArticleFacts(amparo).de_law == "de la Ley de Amparo"
     assert facts.body.startswith("Para los efectos")
     assert facts.fracciones[0] == ("I", "Autoridad: La autoridad competente del lugar;")
     assert ("Autoridad", "La autoridad competente del lugar;") in facts.definitions

@@ -78,10 +78,7 @@ def test_outputs_fields_and_card(tmp_path: Path, split_dir: Path, instr_registry
     stage = instructions_stage(make_loaded(tmp_path, section), instr_registry, {"split": split_stage()})
     ctx = make_ctx(tmp_path)
     record = stage.execute(ctx, {"split": split_dir})
-    rows = [
-        json.loads(line)
-        for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    rows = [json.loads(line) for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == record["pairs"] == 300
     assert all(tuple(row) == FIELDS for row in rows)
     # the mix is followed; a type that decontamination left short is filled from the others
@@ -148,3 +145,17 @@ def test_bad_settings_are_spec_errors(tmp_path: Path, instr_registry) -> None:
     loaded = make_loaded(tmp_path, {"generators": [{"name": "mx_templates", "options": {"bogus": 1}}]})
     with pytest.raises(SpecError, match="bogus"):
         instructions_stage(loaded, instr_registry, {"split": split_stage()})
+
+
+def test_a_generator_left_short_by_the_filters_is_asked_again(tmp_path: Path, split_dir: Path, instr_registry) -> None:
+    section = {
+        "budget": 150,
+        "task_types": {"exqa": 0.5, "qa": 0.5},
+        "filters": {"oversample": 1.0, "max_per_article": 1},
+        "decontamination": {"tasks": []},
+    }
+    stage = instructions_stage(make_loaded(tmp_path, section), instr_registry, {"split": split_stage()})
+    record = stage.execute(make_ctx(tmp_path), {"split": split_dir})
+    stats = record["generator_stats"]["mx_templates"]
+    assert record["removed"]["per_article_cap"] > 0
+    assert stats["requested"] > 150 and record["pairs"] == 150

@@ -177,18 +177,14 @@ def make_run(
         }
         folder = run_dir / "adapters" / plan
         (folder / "training").mkdir(parents=True, exist_ok=True)
-        (folder / "adapter_config.json").write_text(
-            json.dumps({"peft_type": method.upper(), "r": options.get("r")})
-        )
+        (folder / "adapter_config.json").write_text(json.dumps({"peft_type": method.upper(), "r": options.get("r")}))
         (folder / "training" / "efficiency.json").write_text(json.dumps(adapters[plan]["efficiency"]))
         lines = ["step,epoch,loss,eval_loss,learning_rate"]
         for step in range(0, 50, 10):
             lines.append(f"{step},{step / 50},{5.0 - step * 0.05:.3f},{5.2 - step * 0.04:.3f},0.001")
         (folder / "training" / "loss.csv").write_text("\n".join(lines) + "\n")
     for i, system in enumerate(systems):
-        write_results(
-            run_dir / "results" / system["name"], quality[system["name"]], seed=seed * 100 + i, style=style
-        )
+        write_results(run_dir / "results" / system["name"], quality[system["name"]], seed=seed * 100 + i, style=style)
     manifest = {
         "name": name,
         "run_id": run_id,

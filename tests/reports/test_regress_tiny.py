@@ -32,7 +32,8 @@ SPEC = {
     "dapt": {
         "trainer": "causal_lm",
         "method": "lora",
-        "method_options": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj", "lm_head"]},
+        # a list would be a sweep axis, so the targets are one regular expression
+        "method_options": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": r".*(q_proj|v_proj|lm_head)"},
         "hyperparameters": {"learning_rate": 1.0e-3, "per_device_train_batch_size": 8},
         "budget": {"max_steps": 4},
     },
@@ -87,7 +88,15 @@ def _cli(*args: str) -> int:
 
 
 def test_identical_candidate_passes(trained: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    code = _cli(str(trained["spec"]), "--adapter", f"same={trained['adapter']}", "--profile", "cpu", "--out", str(trained["out"]))
+    code = _cli(
+        str(trained["spec"]),
+        "--adapter",
+        f"same={trained['adapter']}",
+        "--profile",
+        "cpu",
+        "--out",
+        str(trained["out"]),
+    )
     assert code == 0
     gate = _gate(trained["out"])
     assert gate["passed"]
@@ -102,13 +111,25 @@ def test_identical_candidate_passes(trained: dict[str, Path], capsys: pytest.Cap
 
 
 def test_noised_adapter_fails_naming_metrics(trained: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    code = _cli(str(trained["spec"]), "--adapter", f"noised={trained['noised']}", "--profile", "cpu", "--out", str(trained["out"]))
+    code = _cli(
+        str(trained["spec"]),
+        "--adapter",
+        f"noised={trained['noised']}",
+        "--profile",
+        "cpu",
+        "--out",
+        str(trained["out"]),
+    )
     assert code == 1
     out = capsys.readouterr().out
     assert "gate failed" in out
     gate = _gate(trained["out"])
     worse = [v for v in gate["gates"][0]["verdicts"] if v["verdict"] == "worse"]
-    assert {v["key"] for v in worse} == {"mx_legal_ppl/word_perplexity", "mx_legal_ppl/byte_perplexity", "mx_legal_ppl/bits_per_byte"}
+    assert {v["key"] for v in worse} == {
+        "mx_legal_ppl/word_perplexity",
+        "mx_legal_ppl/byte_perplexity",
+        "mx_legal_ppl/bits_per_byte",
+    }
     assert "mx_legal_ppl/bits_per_byte" in " ".join(out.split())
     for v in worse:
         assert v["candidate"] > v["baseline"] and v["ci_low"] > 0 and v["p_value"] < 0.05
@@ -129,8 +150,15 @@ def test_tolerance_wider_than_drop_passes(trained: dict[str, Path]) -> None:
 def test_baseline_from_results_file(trained: dict[str, Path]) -> None:
     results = trained["out"] / "regress_tiny" / "first" / "results" / "base+dapt" / "results.json"
     code = _cli(
-        str(trained["spec"]), "--adapter", f"noised={trained['noised']}", "--baseline", str(results),
-        "--profile", "cpu", "--out", str(trained["out"]),
+        str(trained["spec"]),
+        "--adapter",
+        f"noised={trained['noised']}",
+        "--baseline",
+        str(results),
+        "--profile",
+        "cpu",
+        "--out",
+        str(trained["out"]),
     )
     assert code == 1
 

@@ -73,9 +73,7 @@ def instructions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_instructions(tmp_path_factory.mktemp("instructions"))
 
 
-def make_job(
-    model: ResolvedModel, root: Path, train: Path, method: str = "lora", **extra: object
-) -> TrainJob:
+def make_job(model: ResolvedModel, root: Path, train: Path, method: str = "lora", **extra: object) -> TrainJob:
     """A small training job writing into ``root/adapter`` with checkpoints in ``root/scratch``."""
     hp = {"per_device_train_batch_size": 4, "logging_steps": 1, "learning_rate": 1e-3}
     hp["budget"] = {"max_steps": 3}

@@ -56,9 +56,7 @@ def test_stacked_equals_merged(tiny_model: ResolvedModel, two_adapters: dict[str
     assert (stacked - base).abs().max() > 1e-2 and (stacked - only_sft).abs().max() > 1e-2
 
 
-def test_weighted_with_unit_weights_equals_stacked(
-    tiny_model: ResolvedModel, two_adapters: dict[str, Path]
-) -> None:
+def test_weighted_with_unit_weights_equals_stacked(tiny_model: ResolvedModel, two_adapters: dict[str, Path]) -> None:
     chain = ["dapt", "sft"]
     stacked = logits(SystemPlan("s", chain, "stacked"), tiny_model, two_adapters)
     weighted = logits(SystemPlan("w", chain, "weighted", [1.0, 1.0]), tiny_model, two_adapters)
@@ -77,9 +75,7 @@ def test_trainable_arm_uses_the_updated_parent(
     write_meta(sft, tiny_model, method="lora", parent="dapt", parent_trainable=True)
     dirs = {"dapt": two_adapters["dapt"], "sft": sft}
     swapped = logits(SystemPlan("s", ["dapt", "sft"], "stacked"), tiny_model, dirs)
-    expected = logits(
-        SystemPlan("s", ["p", "sft"], "merged"), tiny_model, {"p": sft / PARENT_DIR, "sft": sft}
-    )
+    expected = logits(SystemPlan("s", ["p", "sft"], "merged"), tiny_model, {"p": sft / PARENT_DIR, "sft": sft})
     original = logits(SystemPlan("s", ["dapt", "sft"], "stacked"), tiny_model, two_adapters)
     assert torch.allclose(swapped, expected, atol=1e-4)
     assert (swapped - original).abs().max() > 1e-3
@@ -98,9 +94,7 @@ def test_adapter_for_another_base_model_is_refused(
     assert "google/gemma-3-270m" in info.value.message and "tiny-llama" in info.value.message
 
 
-def test_foreign_adapter_with_other_shapes_names_both_models(
-    tiny_model: ResolvedModel, tmp_path: Path
-) -> None:
+def test_foreign_adapter_with_other_shapes_names_both_models(tiny_model: ResolvedModel, tmp_path: Path) -> None:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(
@@ -114,9 +108,7 @@ def test_foreign_adapter_with_other_shapes_names_both_models(
     adapter_config["base_model_name_or_path"] = "some/wider-model"
     config_path.write_text(json.dumps(adapter_config))
     with pytest.raises(DataError) as info:
-        build_system_model(
-            SystemPlan("x", ["f"], "stacked"), tiny_model, {"f": tmp_path / "foreign"}, "float32"
-        )
+        build_system_model(SystemPlan("x", ["f"], "stacked"), tiny_model, {"f": tmp_path / "foreign"}, "float32")
     assert "tiny-llama" in info.value.message and "some/wider-model" in info.value.message
     assert "size mismatch" in info.value.message
 

@@ -38,9 +38,7 @@ def stages_for(spec_file: str, registry: Registry, model: ResolvedModel) -> dict
     built: dict[str, Stage] = {}
     for plan in plan_adapters(loaded.spec):
         parent = built.get(plan.parent) if plan.parent else None
-        built[plan.name] = adapter_stage(
-            loaded, registry, plan, model, corpus, upstream("instructions", "i0"), parent
-        )
+        built[plan.name] = adapter_stage(loaded, registry, plan, model, corpus, upstream("instructions", "i0"), parent)
         built[plan.name].compute_key()
     return built
 
@@ -54,8 +52,7 @@ def test_stage_config_and_inputs(training_registry: Registry, tiny_model: Resolv
     )
     assert dapt.kind == "dapt" and dapt.publish_as == "adapters/dapt" and set(dapt.inputs) == {"blocks"}
     assert (
-        dapt.config["trainer"]["name"] == "causal_lm"
-        and dapt.config["trainer"]["plugin"] == "harness_plugins.training"
+        dapt.config["trainer"]["name"] == "causal_lm" and dapt.config["trainer"]["plugin"] == "harness_plugins.training"
     )
     for key in ("method", "method_options", "hyperparameters", "budget", "seed", "model"):
         assert key in dapt.config
@@ -67,8 +64,7 @@ def test_stage_config_and_inputs(training_registry: Registry, tiny_model: Resolv
 
 def test_every_setting_changes_the_key(training_registry: Registry, tiny_model: ResolvedModel) -> None:
     keys = {
-        name: stage.key
-        for name, stage in stages_for("tiny_methods_sweep.yaml", training_registry, tiny_model).items()
+        name: stage.key for name, stage in stages_for("tiny_methods_sweep.yaml", training_registry, tiny_model).items()
     }
     assert len(set(keys.values())) == 6
 
@@ -76,18 +72,12 @@ def test_every_setting_changes_the_key(training_registry: Registry, tiny_model: 
 def test_bad_method_option_fails_when_the_stage_is_built(
     training_registry: Registry, tiny_model: ResolvedModel, tmp_path: Path
 ) -> None:
-    text = (
-        (DATA / "tiny_methods_sweep.yaml")
-        .read_text()
-        .replace("learning_rate: 0.001", "learning_rate: 0.001, lr: 1")
-    )
+    text = (DATA / "tiny_methods_sweep.yaml").read_text().replace("learning_rate: 0.001", "learning_rate: 0.001, lr: 1")
     (tmp_path / "s.yaml").write_text(text)
     loaded = load_spec(tmp_path / "s.yaml", profile="cpu", check_paths=False)
     plan = plan_adapters(loaded.spec)[0]
     with pytest.raises(SpecError) as info:
-        adapter_stage(
-            loaded, training_registry, plan, tiny_model, {"blocks": upstream("blocks", "b")}, None, None
-        )
+        adapter_stage(loaded, training_registry, plan, tiny_model, {"blocks": upstream("blocks", "b")}, None, None)
     assert "'lr'" in info.value.message and info.value.field == "dapt.hyperparameters.lr"
 
 
@@ -144,9 +134,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not (job.checkpoint_dir / "checkpoint-10" / "trainer_state.json").is_file():
-        assert process.poll() is None and time.monotonic() < deadline, (
-            "training ended before the second checkpoint"
-        )
+        assert process.poll() is None and time.monotonic() < deadline, "training ended before the second checkpoint"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -176,3 +164,21 @@ def test_accelerate_launcher_runs_two_cpu_processes(
     assert result.metrics["world_size"] == 2 and result.metrics["distributed_backend"] == "gloo"
     assert result.metrics["tokens_per_step"] == 2 * 2 * 32 and result.metrics["train_tokens"] == 3 * 128
     assert (job.output_dir / "adapter_model.safetensors").is_file()
+
+
+def test_method_sweep_spec_trains_all_six(
+    training_registry: Registry, tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path
+) -> None:
+    stages = stages_for("tiny_methods_sweep.yaml", training_registry, tiny_model)
+    figures = {}
+    for stage in stages.values():
+        record = run_stage_here(stage, {"blocks": blocks_dir}, tmp_path / stage.key)
+        figures[record["method"]] = record["efficiency"]
+        assert (tmp_path / stage.key / "out" / "adapter_config.json").is_file()
+    assert sorted(figures) == sorted(["lora", "qlora", "dora", "ia3", "prefix", "prompt"])
+    for method, row in figures.items():
+        assert row["trainable_params"] > 0 and row["train_tokens_per_s"] > 0 and row["adapter_size_bytes"] > 0, method
+    # the methods really differ in what they train
+    assert (
+        figures["ia3"]["trainable_params"] < figures["lora"]["trainable_params"] < figures["dora"]["trainable_params"]
+    )

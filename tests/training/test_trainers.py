@@ -48,11 +48,7 @@ def check_adapter(folder: Path, model: ResolvedModel, peft_type: str) -> dict:
     figures = json.loads((folder / "training" / "efficiency.json").read_text())
     assert FIGURES <= set(figures)
     assert 0 < figures["trainable_params"] < figures["total_params"]
-    assert (
-        figures["train_tokens_per_s"] > 0
-        and figures["peak_memory_mb"] > 0
-        and figures["adapter_size_bytes"] > 0
-    )
+    assert figures["train_tokens_per_s"] > 0 and figures["peak_memory_mb"] > 0 and figures["adapter_size_bytes"] > 0
     rows = list(csv.DictReader((folder / "training" / "loss.csv").open()))
     assert rows and all(row["loss"] for row in rows if not row["eval_loss"])
     assert (folder / "training" / "loss.png").read_bytes()[:4] == b"\x89PNG"
@@ -60,9 +56,7 @@ def check_adapter(folder: Path, model: ResolvedModel, peft_type: str) -> dict:
 
 
 @pytest.mark.parametrize("method", ["lora", "qlora", "dora", "ia3", "prefix", "prompt"])
-def test_dapt_trains_every_method(
-    method: str, tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path
-) -> None:
+def test_dapt_trains_every_method(method: str, tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path) -> None:
     job = make_job(
         tiny_model,
         tmp_path,
@@ -95,9 +89,7 @@ def test_target_module_error_is_raised_before_training(
         CausalLMTrainer().train(job, make_ctx(tmp_path))
 
 
-def test_sft_loss_is_on_the_response_only(
-    tiny_model: ResolvedModel, instructions_dir: Path, tmp_path: Path
-) -> None:
+def test_sft_loss_is_on_the_response_only(tiny_model: ResolvedModel, instructions_dir: Path, tmp_path: Path) -> None:
     from transformers import AutoTokenizer
     from trl import SFTConfig
     from trl import SFTTrainer as TRLSFTTrainer
@@ -118,9 +110,7 @@ def test_sft_loss_is_on_the_response_only(
     assert labels[-1] == tokenizer.eos_token_id
 
 
-def test_sft_uses_the_chat_template_when_there_is_one(
-    tiny_model: ResolvedModel, instructions_dir: Path
-) -> None:
+def test_sft_uses_the_chat_template_when_there_is_one(tiny_model: ResolvedModel, instructions_dir: Path) -> None:
     from transformers import AutoTokenizer
 
     from harness.training.data import sft_dataset
@@ -128,17 +118,11 @@ def test_sft_uses_the_chat_template_when_there_is_one(
     tokenizer = AutoTokenizer.from_pretrained(tiny_model.path)
     tokenizer.chat_template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"
     train, _, chat = sft_dataset(instructions_dir / "instructions.jsonl", tokenizer, 0.0, 0)
-    assert (
-        chat is True
-        and train[0]["prompt"][0]["role"] == "user"
-        and train[0]["completion"][0]["role"] == "assistant"
-    )
+    assert chat is True and train[0]["prompt"][0]["role"] == "user" and train[0]["completion"][0]["role"] == "assistant"
 
 
 @pytest.fixture(scope="module")
-def dapt_adapter(
-    tiny_model: ResolvedModel, blocks_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def dapt_adapter(tiny_model: ResolvedModel, blocks_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dapt")
     job = make_job(tiny_model, root, blocks_dir / "train_blocks.parquet", "lora")
     CausalLMTrainer().train(job, make_ctx(root))
@@ -208,3 +192,74 @@ def _request(context: str, continuation: str) -> Any:
     from lm_eval.api.instance import Instance
 
     return Instance(request_type="loglikelihood", doc={}, arguments=(context, continuation), idx=0)
+
+
+def test_early_stopping_keeps_the_best_checkpoint(tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path) -> None:
+    # learning rate 0: validation loss never improves, so patience 1 stops after the second evaluation
+    hp = {"eval_steps": 1, "early_stopping_patience": 1, "learning_rate": 0.0, "budget": {"max_steps": 20}}
+    job = make_job(
+        tiny_model,
+        tmp_path,
+        blocks_dir / "train_blocks.parquet",
+        "lora",
+        eval_path=blocks_dir / "validation_blocks.parquet",
+        hyperparameters=hp,
+    )
+    result = CausalLMTrainer().train(job, make_ctx(tmp_path))
+    assert result.metrics["global_step"] == 2
+    rows = list(csv.DictReader((job.output_dir / "training" / "loss.csv").open()))
+    assert [row["step"] for row in rows if row["eval_loss"]] == ["1", "2"]
+
+
+def test_out_of_memory_suggests_remedies(tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path) -> None:
+    from harness.training.loop import TrainingOutOfMemory, prepare, train_and_save
+
+    class ExhaustedTrainer:
+        """Stands in for a trainer whose step ran out of memory (cannot be provoked safely here)."""
+
+        def add_callback(self, callback: object) -> None: ...
+
+        def remove_callback(self, callback: object) -> None: ...
+
+        def is_world_process_zero(self) -> bool:
+            return True
+
+        def train(self, resume_from_checkpoint: str | None = None) -> None:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    job = make_job(tiny_model, tmp_path, blocks_dir / "train_blocks.parquet", "lora")
+    with pytest.raises(TrainingOutOfMemory) as info:
+        train_and_save(job, make_ctx(tmp_path), prepare(job), ExhaustedTrainer(), 128)
+    message = info.value.message
+    assert "qlora" in message and "per_device_train_batch_size" in message and "gradient_checkpointing" in message
+    assert info.value.exit_code == 2
+
+
+def test_trainable_arm_resumes_with_both_adapters(
+    tiny_model: ResolvedModel, dapt_adapter: Path, instructions_dir: Path, tmp_path: Path
+) -> None:
+    def job(steps: int) -> object:
+        hp = {"save_steps": 2, "per_device_train_batch_size": 2, "budget": {"max_steps": steps}}
+        adapters = {"dapt": (dapt_adapter, True)}
+        return make_job(
+            tiny_model,
+            tmp_path,
+            instructions_dir / "instructions.jsonl",
+            "lora",
+            init_adapters=adapters,
+            hyperparameters=hp,
+        )
+
+    first = SFTTrainer().train(job(4), make_ctx(tmp_path))
+    checkpoint = tmp_path / "scratch" / "checkpoints" / "checkpoint-4"
+    # a rerun with nothing left to do must save exactly the checkpointed state of BOTH adapters
+    again = SFTTrainer().train(job(4), make_ctx(tmp_path))
+    assert first.metrics["global_step"] == 4 and again.metrics["resumed_from_step"] == 4
+    assert again.metrics["steps_this_run"] == 0 and again.metrics["trainable_params"] == 2 * 4096
+    for sub in ("", "parent"):
+        saved = load_file(str(checkpoint / sub / "adapter_model.safetensors"))
+        final = load_file(str(tmp_path / "adapter" / sub / "adapter_model.safetensors"))
+        assert saved.keys() == final.keys() and all(torch.equal(saved[k], final[k]) for k in saved), sub
+    original = load_file(str(dapt_adapter / "adapter_model.safetensors"))
+    final_parent = load_file(str(tmp_path / "adapter" / "parent" / "adapter_model.safetensors"))
+    assert any(not torch.equal(original[k], final_parent[k]) for k in original)

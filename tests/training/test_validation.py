@@ -33,11 +33,7 @@ def test_unknown_method_lists_valid_ones() -> None:
 def test_unknown_option_lists_the_methods_options() -> None:
     with pytest.raises(SpecError) as info:
         resolve_options("lora", {"rank": 8})
-    assert (
-        "'rank'" in info.value.message
-        and "alpha" in info.value.message
-        and "target_modules" in info.value.message
-    )
+    assert "'rank'" in info.value.message and "alpha" in info.value.message and "target_modules" in info.value.message
     assert info.value.field == "method_options.rank"
 
 
@@ -56,11 +52,7 @@ def test_missing_target_module_names_it_and_lists_linear_layers(tiny_model: Reso
     check_target_modules(model, r".*\.(q_proj|v_proj)")
     with pytest.raises(SpecError) as info:
         check_target_modules(model, ["q_proj", "c_attn"])
-    assert (
-        "'c_attn'" in info.value.message
-        and "q_proj" in info.value.message
-        and "gate_proj" in info.value.message
-    )
+    assert "'c_attn'" in info.value.message and "q_proj" in info.value.message and "gate_proj" in info.value.message
     with pytest.raises(SpecError):
         check_target_modules(model, r".*\.c_attn")
 

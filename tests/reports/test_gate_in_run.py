@@ -1,0 +1,59 @@
+"""The gate at the end of ``harness run`` and the ``harness leaderboard`` command, on fabricated runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+
+from harness.errors import SpecError
+from harness.regress.cli import gate_run
+from harness.spec.evaluation import RegressionSection
+
+
+def _result(run_dir: Path, **regression: object) -> SimpleNamespace:
+    spec = SimpleNamespace(
+        regression=RegressionSection(**regression),
+        evaluation=SimpleNamespace(tasks=["mx_legal_qa_mc", "mx_legal_ppl"]),
+    )
+    return SimpleNamespace(run_dir=run_dir, loaded=SimpleNamespace(spec=spec))
+
+
+def test_gate_in_run_fails_on_worse_candidates(run_dir: Path) -> None:
+    console = Console(record=True, width=200)
+    code = gate_run(_result(run_dir, baseline="base+dapt+sft", candidates=["base"]), console)  # type: ignore[arg-type]
+    assert code == 1
+    gate = json.loads((run_dir / "gate.json").read_text())
+    assert gate["passed"] is False and gate["gates"][0]["candidate"] == "base"
+    assert "gate failed" in console.export_text()
+
+
+def test_gate_in_run_passes_on_better_candidates(run_dir: Path) -> None:
+    code = gate_run(_result(run_dir, baseline="base"), Console(quiet=True))  # type: ignore[arg-type]
+    assert code == 0
+    gate = json.loads((run_dir / "gate.json").read_text())
+    assert [g["candidate"] for g in gate["gates"]] == [
+        "base+dapt+sft",
+        "base+dapt[method=ia3]",
+        "base+dapt[method=lora]",
+    ]
+
+
+def test_gate_in_run_unknown_baseline(run_dir: Path) -> None:
+    with pytest.raises(SpecError, match="was not evaluated"):
+        gate_run(_result(run_dir, baseline="nope"), Console())  # type: ignore[arg-type]
+
+
+def test_leaderboard_command_aggregates_two_runs(two_runs: list[Path], tmp_path: Path) -> None:
+    from harness.cli import main
+
+    for fmt in ("md", "csv", "json", "html"):
+        target = tmp_path / f"board.{fmt}"
+        assert main(["leaderboard", *map(str, two_runs), "--format", fmt, "--output", str(target)]) == 0
+        assert target.stat().st_size > 0
+    md = (tmp_path / "board.md").read_text()
+    assert md.count("| smoke/20260101-000000 |") == 4 and md.count("| smoke/20260102-000000 |") == 4
+    assert main(["leaderboard", str(tmp_path / "missing")]) == 2
