@@ -14,12 +14,18 @@ if TYPE_CHECKING:
     from harness.runner.run import RunResult
 
 
+def wide_console() -> Console:
+    """The terminal's console, or a 200-column one when output goes to a file or pipe."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def finish_run(result: RunResult, console: Console | None = None) -> int:
     """Write every report format beside the run, print the terminal table, run the gate if asked."""
     from harness.leaderboard import collect, render_terminal, write_all
     from harness.plugins import load_registry
 
-    console = console or Console()
+    console = console or wide_console()
     spec = result.loaded.spec
     if not result.pipeline.eval_stages or not all(s.output for s in result.pipeline.eval_stages.values()):
         console.print(f"[harness] run folder: {result.run_dir} (no evaluation in this run; no leaderboard)")
@@ -52,7 +58,7 @@ def leaderboard_command(runs: list[Path], fmt: str, output: Path | None) -> int:
             raise SpecError(f"run folder not found: {run}", field="RUN")
     board = collect(runs)
     if fmt == "terminal" and output is None:
-        render_terminal(board, Console())
+        render_terminal(board, wide_console())
         return 0
     registry = load_registry()
     renderer = registry.build("report_formats", _ref(fmt))
