@@ -66,6 +66,8 @@ def run_blocks(ctx: StageContext, split_dir: Path, options: BlocksSection, model
 
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(str(model.path))
+    # documents are packed, never fed whole: no "longer than the maximum sequence length" warnings
+    tokenizer.model_max_length = 1 << 40
     eos = tokenizer.eos_token_id
     if eos is None:
         raise DataError(

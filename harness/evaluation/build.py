@@ -38,12 +38,20 @@ def _rank(seed: int, key: str) -> str:
 
 def heading_name(heading: str) -> str:
     """``"CAPÍTULO II Del Patrimonio"`` → ``"Del Patrimonio"`` (empty when the heading has no name)."""
-    match = _HEADING_SPLIT.match(heading.strip())
-    return match.group(1).strip() if match else ""
+    heading = heading.strip()
+    if " — " in heading:  # the corpus structurer's "CAPÍTULO II — Del Patrimonio"
+        return heading.split(" — ", 1)[1].strip()
+    match = _HEADING_SPLIT.match(heading)
+    return match.group(1).strip(" —-:.") if match else ""
 
 
 def _usable(article: Article, low: int = 150, high: int = 2500) -> bool:
     return not article.derogated and low <= len(article.text) <= high
+
+
+def _flat(text: str) -> str:
+    """One line: prompts put article text on a single line."""
+    return " ".join(text.split())
 
 
 def _chapters(articles: list[Article]) -> dict[tuple[str, str], list[Article]]:
@@ -68,7 +76,7 @@ def _summaries(articles: list[Article], seed: int, size: int) -> list[dict[str, 
         if is_generic and generic >= _MAX_GENERIC_SHARE * size:
             continue
         generic += is_generic
-        text = " ".join(a.text for a in members)
+        text = _flat(" ".join(a.text for a in members))
         items.append(
             {
                 "id": f"sum-{len(items):04d}",
@@ -102,7 +110,7 @@ def _multiple_choice(
         choices = rng.sample(sorted(others), 3)
         gold = rng.randrange(4)
         choices.insert(gold, article.law_title)
-        excerpt = _mask_title(article.text, article.law_title)[:600]
+        excerpt = _mask_title(_flat(article.text), article.law_title)[:600]
         items.append(
             {
                 "id": f"mc-{len(items):04d}",
@@ -119,7 +127,7 @@ def _multiple_choice(
 
 def _cloze(article: Article, rng: random.Random) -> dict[str, Any] | None:
     """Blank a span of 1–3 words (one of them 6+ letters) in the first 500 characters."""
-    words = article.text[:500].split(" ")
+    words = _flat(article.text)[:500].split(" ")
     if len(words) < 12:
         return None
     span = rng.choice([1, 1, 2, 3])
@@ -146,7 +154,8 @@ def build_items(
 ) -> dict[str, list[dict]]:
     """The items of the four tasks (pure function of the articles and the seed)."""
     sizes = {**SIZES, **(sizes or {})}
-    articles = sorted(articles, key=lambda a: a.article_id)
+    # transitory and decree articles repeat across laws: only body articles are held out
+    articles = sorted((a for a in articles if a.part == "body"), key=lambda a: a.article_id)
     if len({a.article_id for a in articles}) != len(articles):
         articles = list({a.article_id: a for a in articles}.values())
     summaries = _summaries(articles, seed, sizes["sum"])

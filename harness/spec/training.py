@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from harness.spec.common import Strict
 
@@ -30,9 +30,17 @@ class TrainingSection(Strict):
     method_options: dict[str, Any] = Field(default_factory=dict)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     budget: BudgetSection = Field(default_factory=BudgetSection)
+    #: ``accelerate``: run the trainer under ``accelerate launch`` (DDP; FSDP/DeepSpeed through
+    #: ``accelerate_config``, an accelerate config file); CPU-only machines use gloo processes.
     launcher: Literal["none", "accelerate"] = "none"
     accelerate_config: str | None = None
     num_processes: int = Field(1, gt=0)
+
+    @model_validator(mode="after")
+    def _launcher_settings(self) -> TrainingSection:
+        if self.launcher != "accelerate" and (self.num_processes > 1 or self.accelerate_config):
+            raise ValueError("num_processes > 1 and accelerate_config need launcher: accelerate")
+        return self
 
 
 class SFTSection(TrainingSection):

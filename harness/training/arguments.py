@@ -78,7 +78,9 @@ def training_arguments(
     import torch
 
     eval_steps = hp["eval_steps"] if has_eval else None
-    save_steps = hp["save_steps"] or eval_steps or max(1, (max_steps if max_steps > 0 else 500) // 5)
+    # a checkpoint every 10% of the run but at most every 50 steps' worth of loss on a crash:
+    # frequent saves cost real time on short CPU runs (the Trainer also saves at the last step)
+    save_steps = hp["save_steps"] or max(50, (max_steps if max_steps > 0 else 500) // 10)
     if eval_steps and save_steps % eval_steps:
         save_steps = eval_steps  # best-checkpoint tracking needs saves on evaluation steps
     warmup = hp["warmup_steps"] if hp["warmup_steps"] is not None else (hp["warmup_ratio"] or 0)

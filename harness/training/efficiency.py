@@ -74,15 +74,17 @@ def folder_size(folder: Path) -> int:
 
 
 class Stopwatch:
-    """Wall time of a block."""
+    """Wall time and process CPU time of a block."""
 
     def __enter__(self) -> Stopwatch:
-        self.start = time.perf_counter()
-        self.seconds = 0.0
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
+        self.seconds = self.cpu_seconds = 0.0
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+        # CPU seconds of this process (all threads): less sensitive than wall time to other load
+        self.cpu_seconds = time.process_time() - self.cpu_start
 
 
 def loss_rows(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:

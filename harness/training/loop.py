@@ -185,6 +185,7 @@ def train_and_save(
         **parameter_figures(prepared.model),
         **memory.figures(),
         "wall_time_s": round(clock.seconds, 2),
+        "cpu_time_s": round(clock.cpu_seconds, 2),
         "train_tokens": tokens_run,
         "train_tokens_per_s": round(tokens_run / clock.seconds, 2) if clock.seconds else 0.0,
         "global_step": state.global_step,

@@ -159,6 +159,13 @@ def starts_block(line: str) -> bool:
     return bool(is_heading_candidate(line) or hierarchy_heading(line) or transitorios_start(line) or _ITEM.match(line))
 
 
+#: titles and abbreviations that end a line with a full stop but not a sentence ("Dip.\nLaura Rojas")
+ABBREVIATIONS = frozenset(
+    "Dip. Sen. Lic. Gral. Ing. Dr. Dra. Sr. Sra. Ma. Mtro. Mtra. Profr. Profra. C. Cía. No. Núm. Art. Arts. "
+    "fracc. Fracc. Ud. Uds. Edo. Cd. Col. Av. Gob. Secr. Pdte. Dn. D.F. S.A. Exp. pág. págs.".split()
+)
+
+
 def _heading_alone(line: str) -> bool:
     """True for "Artículo 1" with nothing after it (its text starts on the next line)."""
     m = article_heading(line)
@@ -212,7 +219,11 @@ class UnwrapLines(Cleaner):
                 # a section heading's name goes on its own line
                 open_ = not (hierarchy_heading(line) or transitorios_start(line))
                 continue
-            ends = last.endswith((".", ":", ";")) and self.options.break_after_sentence
+            ends = (
+                last.endswith((".", ":", ";"))
+                and self.options.break_after_sentence
+                and last.rsplit(" ", 1)[-1] not in ABBREVIATIONS
+            )
             if open_ and last and not (ends and not line[0].islower()):
                 paragraphs[-1] = f"{last[:-1]}{line}" if last.endswith("-") and line[0].islower() else f"{last} {line}"
                 joins += 1

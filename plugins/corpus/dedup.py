@@ -82,7 +82,7 @@ class ExactDedup(Deduplicator):
 
 
 class MinHashOptions(Options):
-    threshold: float = Field(0.9, gt=0, le=1)
+    threshold: float = Field(0.9, gt=0, lt=1)
     num_perm: int = Field(64, ge=16, le=512)
     #: word shingle size
     shingle: int = Field(5, ge=1)
@@ -126,6 +126,9 @@ def _signatures(texts: Sequence[str], options: MinHashOptions, permutations: Any
     return out
 
 
+#: below this many texts worker processes cost more than they save
+PARALLEL_MIN_TEXTS = 5000
+
 #: what forked workers inherit instead of receiving it pickled: texts, options, permutations
 _JOB: tuple[Sequence[str], MinHashOptions, Any] | None = None
 
@@ -141,7 +144,7 @@ def signatures(texts: Sequence[str], options: MinHashOptions, permutations: Any)
     global _JOB
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     cores = int(os.environ.get("HARNESS_CORPUS_WORKERS", cores))
-    if cores <= 1 or len(texts) < 5000 or "fork" not in multiprocessing.get_all_start_methods():
+    if cores <= 1 or len(texts) < PARALLEL_MIN_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
         return _signatures(texts, options, permutations)
     _JOB = (texts, options, permutations)
     size = max(500, len(texts) // (cores * 8))

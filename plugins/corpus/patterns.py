@@ -25,7 +25,7 @@ _SUFFIX = (
 #: the end of the line; "Artículo 27 de esta Constitución" (a wrapped reference) does not match.
 ARTICLE_HEADING = re.compile(
     rf"^\s*(?P<kw>(?-i:Art[íi]culo|ART[ÍI]CULO|Art\.))\s*(?P<num>\d{{1,2}}(?:,\d{{3}})+|\d{{1,5}})"
-    rf"(?P<ord>\s?[oº°](?![A-Za-zÁÉÍÓÚáéíóú]))?"
+    rf"(?P<ord>\s?/?[oº°](?![A-Za-zÁÉÍÓÚáéíóú]))?"  # "1o", "1º", "1/o"
     rf"(?P<suffix>(?:{_SUFFIX})*)"
     # a bare dash must be followed by a space: "Artículo 144-A de esta Ley" is a reference
     rf"(?P<sep>\s*\.\s*[-–—]+\s*|\s*[-–—]+(?:\s+|$)|\s*\.\s+|\s*\.?\s*$|\s*:\s*|\s*\.?\s*(?=\()"

@@ -126,10 +126,8 @@ class MxArticles(Structurer):
                 part, current, pending_name = "decree_transitorio", None, None
                 continue
             if section == "law" and part != "preamble":
-                if part == "body":
-                    part = "transitorio"
-                elif part == "decree_transitorio" and current is not None and current.part == part:
-                    pass  # the decree's own TRANSITORIOS: articles keep the decree number
+                # in the decree part a TRANSITORIOS heading belongs to the current decree (same number)
+                part = "transitorio" if part == "body" else part
                 current, pending_name = None, None
                 continue
             if part == "decree_transitorio" and _DECREE_START.match(line):

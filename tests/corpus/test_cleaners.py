@@ -102,3 +102,11 @@ def test_quality_drops_short_and_non_letter_documents() -> None:
     assert Quality().clean(prose).document is prose
     options = Quality.Options(min_chars=10)
     assert not isinstance(Quality(options).clean(_doc("Artículo 1.- Corto.")).document, Dropped)
+
+
+def test_unwrap_does_not_break_after_titles() -> None:
+    text = (
+        "Ciudad de México, a 25 de febrero de 2020.- Sen. Mónica Fernández, Presidenta.- Dip.\nLaura Rojas, Presidenta."
+    )
+    lines = UnwrapLines().clean(_doc(text)).document.text.split("\n")
+    assert lines == [text.replace("\n", " ")]

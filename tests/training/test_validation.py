@@ -94,3 +94,18 @@ def test_validate_names_unknown_method(training_registry, tmp_path: Path) -> Non
     problems = _check_trainer_methods(loaded, training_registry)
     assert len(problems) == 1 and "prefixx" in problems[0].message and "lora" in problems[0].message
     assert problems[0].line == 11
+
+
+def test_several_processes_need_the_accelerate_launcher(tmp_path: Path) -> None:
+    from harness.spec.load import SpecErrors
+
+    text = (
+        (DATA / "tiny_methods_sweep.yaml")
+        .read_text()
+        .replace("  budget: {max_steps: 3}", "  budget: {max_steps: 3}\n  num_processes: 2")
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    with pytest.raises(SpecErrors, match="launcher: accelerate"):
+        load_spec(tmp_path / "s.yaml", profile="cpu", check_paths=False)
+    (tmp_path / "s.yaml").write_text(text.replace("num_processes: 2", "num_processes: 2\n  launcher: accelerate"))
+    assert load_spec(tmp_path / "s.yaml", profile="cpu", check_paths=False).spec.dapt.num_processes == 2
