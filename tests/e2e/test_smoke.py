@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -73,3 +76,29 @@ def test_changing_a_cleaner_option_reruns_downstream_only(smoke_run: tuple[Path,
     )
     manifest = json.loads((out / "smoke" / "changed" / "manifest.json").read_text())
     assert manifest["executed"] == ["clean", "structure", "dedup", "split"]
+
+
+def _broken_distribution(tmp_path: Path) -> Path:
+    info = tmp_path / "broken_dist-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-dist\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[harness]\nbroken = no_such_module_for_harness\n")
+    return tmp_path
+
+
+def test_broken_plugin_warns_and_smoke_still_runs(smoke_run: tuple[Path, float], tmp_path: Path) -> None:
+    out, _ = smoke_run
+    env = {**os.environ, "PYTHONPATH": str(_broken_distribution(tmp_path / "site"))}
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(SMOKE), "--out", str(out), "--run-id", "broken"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "plugin 'broken' from distribution 'broken-dist' failed to load: ModuleNotFoundError" in proc.stderr
+    assert (out / "smoke" / "broken" / "leaderboard.md").is_file()
+    # a spec naming a component the broken plugin might provide fails with exit 3
+    spec = tmp_path / "needs_broken.yaml"
+    spec.write_text(SMOKE.read_text().replace("quality]", "quality, fancy_cleaner]"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "validate", str(spec)], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "broken-dist" in proc.stderr and "fancy_cleaner" in proc.stderr
