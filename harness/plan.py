@@ -60,17 +60,35 @@ def _suffix(point: dict[str, Any]) -> str:
     return "[" + ",".join(f"{k}={v}" for k, v in point.items()) + "]" if point else ""
 
 
+def per_method_options(section: Any) -> dict[str, dict[str, Any]] | None:
+    """``method_options`` keyed by method name (for a method sweep), or None when flat."""
+    methods = section.method if isinstance(section.method, list) else [section.method]
+    options = section.method_options
+    if options and set(options) <= set(methods) and all(isinstance(v, dict) for v in options.values()):
+        return {m: options.get(m, {}) for m in methods}
+    return None
+
+
 def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(sweep point, concrete settings) for every grid point of one training section."""
-    flat: dict[str, Any] = {"method": section.method}
-    flat.update({f"method_options.{k}": v for k, v in section.method_options.items()})
-    flat.update({f"hyperparameters.{k}": v for k, v in section.hyperparameters.items()})
-    if role == "sft":
-        flat["dapt_trainable"] = section.dapt_trainable if with_parent else False
+    """(sweep point, concrete settings) for every grid point of one training section.
+
+    ``method_options`` may be keyed by method (``{lora: {r: 16}, prefix: {num_virtual_tokens: 16}}``)
+    so that a method sweep gives each method its own options.
+    """
+    keyed = per_method_options(section)
+    variants = [(m, keyed[m]) for m in keyed] if keyed else [(section.method, section.method_options)]
     out = []
-    for point in _grid(flat):
-        concrete = {**flat, **point}
-        out.append(({k.split(".")[-1]: v for k, v in point.items()}, concrete))
+    for method, options in variants:
+        flat: dict[str, Any] = {"method": method}
+        flat.update({f"method_options.{k}": v for k, v in options.items()})
+        flat.update({f"hyperparameters.{k}": v for k, v in section.hyperparameters.items()})
+        if role == "sft":
+            flat["dapt_trainable"] = section.dapt_trainable if with_parent else False
+        for point in _grid(flat):
+            concrete = {**flat, **point}
+            if keyed and len(keyed) > 1:
+                point = {"method": method, **point}
+            out.append(({k.split(".")[-1]: v for k, v in point.items()}, concrete))
     return out
 
 

@@ -1,0 +1,64 @@
+"""Spec → adapters and systems: sweeps, SFT arms, per-method options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.plan import plan_adapters, plan_systems
+from harness.spec.load import load_spec
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_mx_legal_plans_both_sft_arms() -> None:
+    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "cpu").spec
+    adapters = plan_adapters(spec)
+    names = [a.name for a in adapters]
+    assert names == ["dapt", "sft", "dapt+sft[dapt_trainable=False]", "dapt+sft[dapt_trainable=True]"]
+    arms = {a.name: (a.parent, a.parent_trainable) for a in adapters if a.parent}
+    assert arms == {"dapt+sft[dapt_trainable=False]": ("dapt", False), "dapt+sft[dapt_trainable=True]": ("dapt", True)}
+    systems = [(s.name, s.adapters) for s in plan_systems(spec, adapters)]
+    assert systems == [
+        ("base", []),
+        ("base+dapt", ["dapt"]),
+        ("base+sft", ["sft"]),
+        ("base+dapt+sft[dapt_trainable=False]", ["dapt", "dapt+sft[dapt_trainable=False]"]),
+        ("base+dapt+sft[dapt_trainable=True]", ["dapt", "dapt+sft[dapt_trainable=True]"]),
+    ]
+
+
+def test_method_sweep_with_per_method_options() -> None:
+    spec = load_spec(REPO / "benchmarks" / "mx_legal_peft_methods.yaml", "cpu").spec
+    adapters = plan_adapters(spec)
+    assert [a.name for a in adapters] == [
+        f"dapt[method={m}]" for m in ("lora", "qlora", "dora", "ia3", "prefix", "prompt")
+    ]
+    options = {a.method: a.method_options for a in adapters}
+    assert options["lora"] == {"r": 16, "alpha": 32, "dropout": 0.05}
+    assert options["prefix"] == {"num_virtual_tokens": 16}
+    assert options["ia3"] == {}
+    assert [s.name for s in plan_systems(spec, adapters)][:2] == ["base", "base+dapt[method=lora]"]
+
+
+def test_grid_crosses_lists_but_not_list_valued_options(tmp_path: Path) -> None:
+    text = (REPO / "benchmarks" / "smoke.yaml").read_text()
+    text = text.replace(
+        "method_options: {r: 8, alpha: 16, dropout: 0.0}",
+        "method_options: {r: [4, 8], alpha: 16, target_modules: [q_proj, v_proj]}",
+    )
+    text = text.replace(
+        "learning_rate: 1.0e-3\n    per_device_train_batch_size: 8\n    lr_scheduler_type",
+        "learning_rate: [1.0e-3, 1.0e-4]\n    per_device_train_batch_size: 8\n    lr_scheduler_type",
+    )
+    spec_path = tmp_path / "sweep.yaml"
+    spec_path.write_text(text)
+    dapt = [a for a in plan_adapters(load_spec(spec_path, "cpu").spec) if a.role == "dapt"]
+    assert len(dapt) == 4
+    assert {(a.method_options["r"], a.hyperparameters["learning_rate"]) for a in dapt} == {
+        (4, 1e-3),
+        (4, 1e-4),
+        (8, 1e-3),
+        (8, 1e-4),
+    }
+    assert all(a.method_options["target_modules"] == ["q_proj", "v_proj"] for a in dapt)
+    assert dapt[0].name == "dapt[r=4,learning_rate=0.001]"
