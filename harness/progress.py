@@ -31,6 +31,10 @@ class Progress:
         self.console = console or Console(stderr=True)
         self.live = self.console.is_terminal if enabled is None else enabled
 
+    def say(self, message: str) -> None:
+        """One status line, printed as is (``[harness]`` is not rich markup)."""
+        self.console.print(message, markup=False, highlight=False)
+
     def _bar(self) -> RichProgress:
         return RichProgress(
             TextColumn("[bold]{task.description}"),

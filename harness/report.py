@@ -28,7 +28,9 @@ def finish_run(result: RunResult, console: Console | None = None) -> int:
     console = console or wide_console()
     spec = result.loaded.spec
     if not result.pipeline.eval_stages or not all(s.output for s in result.pipeline.eval_stages.values()):
-        console.print(f"[harness] run folder: {result.run_dir} (no evaluation in this run; no leaderboard)")
+        console.print(
+            f"[harness] run folder: {result.run_dir} (no evaluation in this run; no leaderboard)", markup=False
+        )
         return 0
     board = collect([result.run_dir])
     formats = [f for f in spec.report.formats if f != "terminal"]
@@ -38,7 +40,8 @@ def finish_run(result: RunResult, console: Console | None = None) -> int:
     cached = len(result.stages) - len(result.executed)
     console.print(
         f"[harness] {len(result.stages)} stages ({cached} from cache) in {result.seconds:.1f}s; "
-        f"run folder: {result.run_dir}; wrote {', '.join(p.name for p in written) or 'nothing'}"
+        f"run folder: {result.run_dir}; wrote {', '.join(p.name for p in written) or 'nothing'}",
+        markup=False,
     )
     if spec.regression.gate_in_run and spec.regression.baseline:
         from harness.regress.cli import gate_run

@@ -81,9 +81,9 @@ def run_pipeline(
     started = time.monotonic()
     progress = progress or Progress()
     pm, registry, loaded = prepare(spec_path, options, pm)
-    progress.console.print(f"[harness] profile: {loaded.profile} ({loaded.profile_reason})")
+    progress.say(f"[harness] profile: {loaded.profile} ({loaded.profile_reason})")
     model = resolve_model(loaded, registry)
-    progress.console.print(
+    progress.say(
         f"[harness] model: {model.reference} from {model.source} ({model.path}){' — ' + model.notes if model.notes else ''}"
     )
     pipeline = build_pipeline(loaded, registry, model, options.systems, options.limit, options.candidates)
@@ -104,7 +104,7 @@ def run_pipeline(
         force=set(options.force),
     )
     for i, stage in enumerate(stages, 1):
-        progress.console.print(f"[harness] stage {i}/{len(stages)}: {stage.name}")
+        progress.say(f"[harness] stage {i}/{len(stages)}: {stage.name}")
         pm.hook.run_stage(stage=stage, run=run)
         publish(stage, run_dir)
     manifest = build_manifest(loaded, model, pipeline, run_id, stages)

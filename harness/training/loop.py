@@ -56,7 +56,7 @@ class Prepared:
 
 def prepare(job: TrainJob) -> Prepared:
     """Validate method, options and hyperparameters; load the base and attach the adapters."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     method = get_method(job.method)
     options = resolve_options(job.method, job.method_options)
@@ -80,6 +80,9 @@ def prepare(job: TrainJob) -> Prepared:
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(hp["gradient_checkpointing"]))
     config = peft_config(job.method, options, str(job.model.path))
+    # adapter weights are initialised randomly (LoRA's A, prompt embeddings): seed them, or two runs
+    # of one spec train different adapters (Trainer seeds only later, when it is built)
+    set_seed(job.seed)
     peft_model, parent = _attach(model, config, job)
     if hp["gradient_checkpointing"] and not method.prompt_learning:
         peft_model.enable_input_require_grads()

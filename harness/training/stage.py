@@ -21,8 +21,19 @@ if TYPE_CHECKING:
     from harness.spec.load import LoadedSpec
 
 
-def check_plan(plan: AdapterPlan) -> None:
-    """Spec errors (method, options, hyperparameters, budget) before anything runs, naming the field."""
+def check_plan(plan: AdapterPlan, trainer_cls: Any = None) -> None:
+    """Spec errors (method, options, hyperparameters, budget) before anything runs, naming the field.
+
+    Only for trainers that use the harness's training loop (``uses_harness_training``); a
+    third-party trainer validates its own settings, and only its ``methods`` list is checked.
+    """
+    if trainer_cls is not None and not getattr(trainer_cls, "uses_harness_training", False):
+        methods = getattr(trainer_cls, "methods", None)
+        if methods and plan.method not in methods:
+            raise SpecError(
+                f"unknown PEFT method {plan.method!r}; valid: {', '.join(sorted(methods))}", field=f"{plan.role}.method"
+            )
+        return
     try:
         get_method(plan.method)
         resolve_options(plan.method, plan.method_options)
@@ -48,10 +59,12 @@ def adapter_stage(
     """
     from harness.runner.stage import Stage
 
-    check_plan(plan)
+    ref = ComponentRef(name=plan.trainer)
+    trainer_cls = registry.get("trainers", plan.trainer).cls
+    check_plan(plan, trainer_cls)
+    ours = bool(getattr(trainer_cls, "uses_harness_training", False))
     spec = loaded.spec
     section = getattr(spec, plan.role)
-    ref = ComponentRef(name=plan.trainer)
     launcher = {
         "launcher": section.launcher,
         "num_processes": section.num_processes,
@@ -118,7 +131,7 @@ def adapter_stage(
             "parent": plan.parent,
             "parent_trainable": plan.parent_trainable,
             "sweep": plan.sweep,
-            "hyperparameters": resolve_hyperparameters(plan.hyperparameters),
+            "hyperparameters": resolve_hyperparameters(plan.hyperparameters) if ours else plan.hyperparameters,
             "budget": plan.budget,
             "efficiency": result.metrics,
             "launcher": section.launcher,

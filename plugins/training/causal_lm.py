@@ -24,6 +24,8 @@ class CausalLMTrainer(Trainer):
     description = "DAPT: causal-LM loss on packed corpus blocks (transformers Trainer)"
     version = "1"
     methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
+    #: settings are checked against harness.training's tables when the stage is built
+    uses_harness_training: ClassVar[bool] = True
 
     def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:
         """Train on ``job.train_path`` (blocks parquet), validating on ``job.eval_path`` if asked."""

@@ -19,6 +19,8 @@ class SFTTrainer(Trainer):
     description = "downstream SFT on instructions (TRL SFTTrainer, response-only loss)"
     version = "1"
     methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
+    #: settings are checked against harness.training's tables when the stage is built
+    uses_harness_training: ClassVar[bool] = True
 
     def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:
         """Train on ``job.train_path`` (instructions.jsonl); a held-out share gives validation loss."""

@@ -182,3 +182,32 @@ def test_method_sweep_spec_trains_all_six(
     assert (
         figures["ia3"]["trainable_params"] < figures["lora"]["trainable_params"] < figures["dora"]["trainable_params"]
     )
+
+
+def test_third_party_trainer_checks_only_its_methods(tiny_model: ResolvedModel) -> None:
+    import pluggy
+
+    from harness import hookimpl, hookspecs
+    from harness.components import Trainer
+    from harness.plugins import build_registry
+
+    class Orpo(Trainer):
+        methods = ("lora", "vera")
+
+    class Plugin:
+        @hookimpl
+        def register_trainers(self, register: object) -> None:
+            register("orpo", Orpo)  # type: ignore[operator]
+
+    pm = pluggy.PluginManager("harness")
+    pm.add_hookspecs(hookspecs)
+    pm.register(Plugin(), name="orpo-plugin")
+    registry = build_registry(pm)
+    loaded = load_spec(DATA / "tiny_methods_sweep.yaml", profile="cpu", check_paths=False)
+    plan = plan_adapters(loaded.spec)[0]
+    plan.trainer, plan.method, plan.method_options = "orpo", "vera", {"projection_prng_key": 1}
+    stage = adapter_stage(loaded, registry, plan, tiny_model, {"blocks": upstream("blocks", "b")}, None, None)
+    assert stage.config["trainer"]["name"] == "orpo"
+    plan.method = "qlora"
+    with pytest.raises(SpecError, match="vera"):
+        adapter_stage(loaded, registry, plan, tiny_model, {"blocks": upstream("blocks", "b")}, None, None)
