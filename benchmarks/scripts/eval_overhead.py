@@ -37,9 +37,7 @@ def resolve(which: str) -> Any:
     return GemmaGGUFPackage().resolve("google/gemma-3-270m")
 
 
-def direct(
-    model: Any, limit: int, batch_size: int, bootstrap_iters: int, index_builtin: bool = False
-) -> float:
+def direct(model: Any, limit: int, batch_size: int, bootstrap_iters: int, index_builtin: bool = False) -> float:
     """Plain lm-eval: from_pretrained, HFLM around the object, simple_evaluate."""
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
@@ -86,9 +84,7 @@ def through_harness(model: Any, limit: int, batch_size: int, bootstrap_iters: in
     }
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        run_evaluation(
-            registry, config, SystemPlan("base", []), model, {}, ["mx_legal_ppl"], Path.cwd(), Path(out), {}
-        )
+        run_evaluation(registry, config, SystemPlan("base", []), model, {}, ["mx_legal_ppl"], Path.cwd(), Path(out), {})
     return time.perf_counter() - start
 
 
@@ -111,13 +107,14 @@ def main() -> None:
     direct(model, 2, args.batch_size, 0)
     through_harness(model, 2, args.batch_size, 0)
     times: dict[str, list[float]] = {"direct": [], "harness": [], "direct_default_index": []}
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         times["direct"].append(direct(model, args.limit, args.batch_size, args.bootstrap_iters))
         times["harness"].append(through_harness(model, args.limit, args.batch_size, args.bootstrap_iters))
         if args.with_default_index:
             times["direct_default_index"].append(
                 direct(model, args.limit, args.batch_size, args.bootstrap_iters, index_builtin=True)
             )
+        print(json.dumps({"repeat": repeat, **{k: v[-1] for k, v in times.items() if v}}), flush=True)
     med = {k: statistics.median(v) for k, v in times.items() if v}
     report = {
         "model": model.reference,

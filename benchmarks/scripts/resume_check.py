@@ -27,7 +27,19 @@ VOLATILE = ("run", "time", "seconds", "tokens/s", "tokens_per", "memory", "eval"
 
 def harness_cmd(spec: Path, out: Path, run_id: str, profile: str) -> list[str]:
     """The ``harness run`` command line."""
-    return [sys.executable, "-m", "harness.cli", "run", str(spec), "--out", str(out), "--run-id", run_id, "--profile", profile]
+    return [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        str(spec),
+        "--out",
+        str(out),
+        "--run-id",
+        run_id,
+        "--profile",
+        profile,
+    ]
 
 
 def run_to_end(spec: Path, out: Path, run_id: str, profile: str) -> float:
@@ -39,19 +51,23 @@ def run_to_end(spec: Path, out: Path, run_id: str, profile: str) -> float:
 
 def checkpoints(out: Path, kind: str) -> list[Path]:
     """Training checkpoints saved so far by stages of ``kind``."""
-    return sorted((out / ".cache" / "scratch" / kind).glob("*/checkpoint-*/trainer_state.json"))
+    return sorted((out / ".cache" / "scratch" / kind).rglob("checkpoint-*/trainer_state.json"))
 
 
 def run_and_kill(spec: Path, out: Path, profile: str, kind: str, delay: float) -> str:
     """Start a run; SIGKILL it once stage ``kind`` is under way (a checkpoint exists for training
     stages; ``delay`` seconds into the stage otherwise). Returns what happened."""
-    proc = subprocess.Popen(harness_cmd(spec, out, f"killed-{kind}", profile), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        harness_cmd(spec, out, f"killed-{kind}", profile), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
     started: dict[str, float] = {}
 
     def watch() -> None:
         for line in proc.stderr:  # type: ignore[union-attr]
             name = line.split("stage ", 1)[-1].split(": ", 1)[-1].strip() if "] stage " in line else ""
-            if name and (name == kind or name.startswith((f"{kind}[", f"{kind}/", f"{kind}+")) or name.split("+")[-1] == kind):
+            if name and (
+                name == kind or name.startswith((f"{kind}[", f"{kind}/", f"{kind}+")) or name.split("+")[-1] == kind
+            ):
                 started.setdefault("at", time.monotonic())
 
     reader = threading.Thread(target=watch, daemon=True)
@@ -101,17 +117,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-delay", type=float, default=5.0)
     parser.add_argument("--tolerance", type=float, default=1e-3)
     args = parser.parse_args(argv)
-    name = args.spec.stem
+    import yaml
+
+    name = yaml.safe_load(args.spec.read_text(encoding="utf-8"))["name"]
     ref_out, res_out = args.out / "reference", args.out / "resumed"
-    report: dict[str, object] = {"reference_seconds": round(run_to_end(args.spec, ref_out, "reference", args.profile), 1)}
+    report: dict[str, object] = {
+        "reference_seconds": round(run_to_end(args.spec, ref_out, "reference", args.profile), 1)
+    }
     events = []
     for kind in args.kill:
         events.append(run_and_kill(args.spec, res_out, args.profile, kind, args.eval_delay))
         print(events[-1], flush=True)
     report["final_seconds"] = round(run_to_end(args.spec, res_out, "final", args.profile), 1)
-    manifest = json.loads((res_out / args.spec.stem / "final" / "manifest.json").read_text())
+    manifest = json.loads((res_out / name / "final" / "manifest.json").read_text())
     ref_manifest = json.loads((ref_out / name / "reference" / "manifest.json").read_text())
-    resumed = {a: e["efficiency"].get("resumed_from_step") for a, e in manifest["adapters"].items() if e.get("efficiency")}
+    resumed = {
+        a: e["efficiency"].get("resumed_from_step") for a, e in manifest["adapters"].items() if e.get("efficiency")
+    }
     report.update(
         events=events,
         final_run_executed=manifest["executed"],

@@ -61,15 +61,11 @@ def extract_articles(text: str, law_id: str, title: str, category: str) -> list[
     """Body articles of one raw law text, with the LIBRO/TÍTULO/CAPÍTULO/SECCIÓN path of each."""
     lines = list(_clean_lines(text, title))
     # the body starts at the first "Artículo 1"; the promulgation decree before it is dropped
-    start = next(
-        (i for i, line in enumerate(lines) if (m := _ARTICLE.match(line)) and m.group(1) == "1"), None
-    )
+    start = next((i for i, line in enumerate(lines) if (m := _ARTICLE.match(line)) and m.group(1) == "1"), None)
     if start is None:
         return []
     # headings just before article 1 belong to the body
-    while start > 0 and (
-        _HEADING.match(lines[start - 1]) or (start > 1 and _HEADING.match(lines[start - 2]))
-    ):
+    while start > 0 and (_HEADING.match(lines[start - 1]) or (start > 1 and _HEADING.match(lines[start - 2]))):
         start -= 1 if _HEADING.match(lines[start - 1]) else 2
     path: list[tuple[int, str]] = []
     articles: list[Article] = []
@@ -84,9 +80,7 @@ def extract_articles(text: str, law_id: str, title: str, category: str) -> list[
         if heading and len(line) < 80:
             level = _KINDS.get(heading.group(1).lower().replace("í", "i").replace("ó", "o"), 2)
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            name = (
-                nxt if nxt and not _ARTICLE.match(nxt) and not _HEADING.match(nxt) and len(nxt) < 160 else ""
-            )
+            name = nxt if nxt and not _ARTICLE.match(nxt) and not _HEADING.match(nxt) and len(nxt) < 160 else ""
             path = [p for p in path if p[0] < level] + [(level, f"{line} {name}".strip())]
             i += 2 if name else 1
             continue

@@ -97,9 +97,7 @@ def _mask_title(text: str, title: str) -> str:
     return re.sub(re.escape(title), "esta ley", text, flags=re.IGNORECASE) if title else text
 
 
-def _multiple_choice(
-    pool: list[Article], titles_by_category: dict[str, list[str]], seed: int, size: int
-) -> list[dict]:
+def _multiple_choice(pool: list[Article], titles_by_category: dict[str, list[str]], seed: int, size: int) -> list[dict]:
     """Which law does this article belong to: 4 titles, distractors from the same category."""
     rng = random.Random(seed)
     items = []
@@ -149,9 +147,7 @@ def _cloze(article: Article, rng: random.Random) -> dict[str, Any] | None:
     }
 
 
-def build_items(
-    articles: list[Article], seed: int, sizes: dict[str, int] | None = None
-) -> dict[str, list[dict]]:
+def build_items(articles: list[Article], seed: int, sizes: dict[str, int] | None = None) -> dict[str, list[dict]]:
     """The items of the four tasks (pure function of the articles and the seed)."""
     sizes = {**SIZES, **(sizes or {})}
     # transitory and decree articles repeat across laws: only body articles are held out
@@ -190,9 +186,7 @@ def build_items(
     return out
 
 
-def build_tasks(
-    articles: list[Article], out_dir: Path, seed: int, source: dict[str, Any] | None = None
-) -> dict:
+def build_tasks(articles: list[Article], out_dir: Path, seed: int, source: dict[str, Any] | None = None) -> dict:
     """Write ``<task>.jsonl`` files and ``manifest.json`` into ``out_dir``; return the manifest."""
     items = build_items(articles, seed)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -35,9 +35,7 @@ class HarnessLM(HFLM):
             self.add_bos_token = saved
 
 
-def build_model(
-    system: SystemPlan, model: ResolvedModel, adapter_dirs: dict[str, Path], dtype: str
-) -> tuple[Any, Any]:
+def build_model(system: SystemPlan, model: ResolvedModel, adapter_dirs: dict[str, Path], dtype: str) -> tuple[Any, Any]:
     """The system's model (eval mode) and tokenizer, composed by the trainers' ``build_system_model``."""
     from harness.training.compose import build_system_model
 

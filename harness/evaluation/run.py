@@ -66,9 +66,7 @@ def _is_dataset_error(exc: BaseException) -> bool:
     return False
 
 
-def explain_dataset_error(
-    exc: BaseException, manager: Any, names: list[str], refs: list[TaskRef]
-) -> DataError | None:
+def explain_dataset_error(exc: BaseException, manager: Any, names: list[str], refs: list[TaskRef]) -> DataError | None:
     """A :class:`DataError` naming the task and dataset when ``exc`` is an offline dataset failure."""
     if not _is_dataset_error(exc):
         return None

@@ -140,9 +140,7 @@ def eval_stage(
     if unknown:
         from harness.errors import SpecError
 
-        raise SpecError(
-            f"system {system.name!r} uses adapters {unknown} that the plan does not train", field="systems"
-        )
+        raise SpecError(f"system {system.name!r} uses adapters {unknown} that the plan does not train", field="systems")
 
     def execute(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
         missing = [a for a in system.adapters if a not in inputs]

@@ -84,9 +84,7 @@ def resolve_tasks(names: list[str], base_dir: Path) -> list[TaskRef]:
     return refs
 
 
-def effective_limits(
-    refs: list[TaskRef], limit: int | None, task_limits: dict[str, int]
-) -> dict[str, int | None]:
+def effective_limits(refs: list[TaskRef], limit: int | None, task_limits: dict[str, int]) -> dict[str, int | None]:
     """Per task: ``task_limits`` wins, then the run/spec ``limit``."""
     known = {ref.name for ref in refs}
     for name in task_limits:

@@ -113,24 +113,22 @@ def check_components(loaded: LoadedSpec, registry: Registry, check_paths: bool =
 
 
 def _check_trainer_methods(loaded: LoadedSpec, registry: Registry) -> list[SpecError]:
-    problems = []
-    for role in ("dapt", "sft"):
-        section = getattr(loaded.spec, role)
-        if section is None:
-            continue
+    """Every adapter the spec plans: method, options, hyperparameters and budget (before any run)."""
+    from harness.plan import plan_adapters
+    from harness.training.stage import check_plan
+
+    problems: dict[tuple[str, str], SpecError] = {}
+    for plan in plan_adapters(loaded.spec):
         try:
-            cls: Any = registry.get("trainers", section.trainer).cls
+            trainer: Any = registry.get("trainers", plan.trainer).cls
+            check_plan(plan, trainer)
+        except SpecError as exc:
+            loc = tuple(exc.field.split(".")) if exc.field else (plan.role,)
+            message = exc.message.removeprefix(f"adapter {plan.name!r}: ")
+            problems.setdefault((".".join(loc), message), loaded.error(loc, message))
         except HarnessError:
-            continue
-        methods = getattr(cls, "methods", None)
-        wanted = section.method if isinstance(section.method, list) else [section.method]
-        for i, method in enumerate(wanted):
-            if methods and method not in methods:
-                loc = (role, "method", i) if isinstance(section.method, list) else (role, "method")
-                problems.append(
-                    loaded.error(loc, f"unknown PEFT method {method!r}; valid: {', '.join(sorted(methods))}")
-                )
-    return problems
+            continue  # the trainer itself is missing: reported with the components
+    return list(problems.values())
 
 
 def _check_tasks(loaded: LoadedSpec) -> list[SpecError]:

@@ -6,6 +6,7 @@ harness always passes ``gradient_checkpointing`` (off unless the spec asks for i
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -33,6 +34,7 @@ HYPERPARAMETERS: dict[str, Any] = {
 }
 SCHEDULES = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 BUDGET = ("max_steps", "max_tokens", "epochs")
+log = logging.getLogger("harness")
 
 
 def resolve_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +84,16 @@ def training_arguments(
     # frequent saves cost real time on short CPU runs (the Trainer also saves at the last step)
     save_steps = hp["save_steps"] or max(50, (max_steps if max_steps > 0 else 500) // 10)
     if eval_steps and save_steps % eval_steps:
-        save_steps = eval_steps  # best-checkpoint tracking needs saves on evaluation steps
+        # transformers keeps the best checkpoint only when saves fall on evaluation steps
+        fitted = max(eval_steps, save_steps // eval_steps * eval_steps)
+        if hp["save_steps"]:
+            log.warning(
+                "save_steps %s is not a multiple of eval_steps %s; saving every %s steps",
+                save_steps,
+                eval_steps,
+                fitted,
+            )
+        save_steps = fitted
     warmup = hp["warmup_steps"] if hp["warmup_steps"] is not None else (hp["warmup_ratio"] or 0)
     args: dict[str, Any] = {
         "output_dir": output_dir,

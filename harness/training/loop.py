@@ -194,7 +194,7 @@ def train_and_save(
         "global_step": state.global_step,
         "steps_this_run": steps_run,
         "resumed_from_step": start_step,
-        "train_loss": round(training_loss, 5),
+        "train_loss": round(training_loss, 5) if training_loss is not None else None,
         "best_eval_loss": state.best_metric,
         "world_size": trainer.args.world_size,
         "distributed_backend": _backend(),
@@ -209,7 +209,7 @@ def train_and_save(
     return TrainResult(metrics=metrics, loss_curve=rows)
 
 
-def _train(trainer: Any, resume: Path | None, start_step: int, counter: TokenCounter) -> float:
+def _train(trainer: Any, resume: Path | None, start_step: int, counter: TokenCounter) -> float | None:
     """``trainer.train``, except when the checkpoint already reached the step limit (killed while
     saving the result): then restore it without training on, which transformers would do one step of."""
     if resume is None or trainer.args.max_steps <= 0 or start_step < trainer.args.max_steps:
@@ -223,7 +223,7 @@ def _train(trainer: Any, resume: Path | None, start_step: int, counter: TokenCou
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     counter.start_step = trainer.state.global_step
     counter.start_tokens = int(trainer.state.num_input_tokens_seen or 0)
-    return float(losses[-1]) if losses else float("nan")
+    return float(losses[-1]) if losses else None
 
 
 def _backend() -> str | None:

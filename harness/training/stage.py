@@ -120,7 +120,10 @@ def adapter_stage(
         if section.launcher == "accelerate":
             from harness.training.launch import launch
 
-            result = launch(trainer, job, ctx, section.num_processes, section.accelerate_config)
+            config_file = section.accelerate_config
+            if config_file:  # relative to the spec file, like every path in the spec
+                config_file = str((loaded.base_dir / config_file).resolve())
+            result = launch(trainer, job, ctx, section.num_processes, config_file)
         else:
             result = trainer.train(job, ctx)
         meta = read_meta(ctx.workdir)

@@ -63,8 +63,13 @@ def scorer(model_type: str | None, num_layers: int | None, fallback: bool = True
 def bertscore_f1(
     reference: str, prediction: str, model_type: str | None = None, num_layers: int | None = None
 ) -> float:
-    """BERTScore F1 of one prediction against one reference."""
-    _, _, f1 = scorer(model_type, num_layers).score([prediction or " "], [reference or " "], verbose=False)
+    """BERTScore F1 of one prediction against one reference; 0.0 when either is blank.
+
+    (bert-score encodes a blank sentence with a tokenizer method transformers 5 removed.)
+    """
+    if not prediction.strip() or not reference.strip():
+        return 0.0
+    _, _, f1 = scorer(model_type, num_layers).score([prediction], [reference], verbose=False)
     return float(f1[0])
 
 

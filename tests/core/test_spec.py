@@ -64,6 +64,12 @@ def test_shipped_specs_validate(capsys: pytest.CaptureFixture[str]) -> None:
             "dapt.method",
             "unknown PEFT method 'loraa'",
         ),
+        (
+            "    learning_rate: 1.0e-3\n    per_device_train_batch_size: 8\n    lr_scheduler_type",
+            "    lr: 1.0e-3\n    per_device_train_batch_size: 8\n    lr_scheduler_type",
+            "dapt.hyperparameters.lr",
+            "unknown hyperparameter 'lr'",
+        ),
     ],
 )
 def test_bad_spec_reports_file_line_field(

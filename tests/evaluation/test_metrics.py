@@ -19,9 +19,9 @@ def test_exact_match_es():
 
 
 def test_token_f1_es():
-    assert spanish.token_f1_es(
-        "de las sanciones administrativas", "sanciones administrativas"
-    ) == pytest.approx(2 * 1.0 * (2 / 3) / (1.0 + 2 / 3))
+    assert spanish.token_f1_es("de las sanciones administrativas", "sanciones administrativas") == pytest.approx(
+        2 * 1.0 * (2 / 3) / (1.0 + 2 / 3)
+    )
     assert spanish.token_f1_es("niño", "nino") == 0.0
     assert spanish.token_f1_es("", "") == 1.0
 
@@ -50,5 +50,6 @@ def test_bertscore_uses_packaged_encoder_offline_and_says_so(eval_registry):
     same = metric.spec().fn(references=["Del procedimiento"], predictions=["Del procedimiento"])
     other = metric.spec().fn(references=["Del procedimiento"], predictions=["manzanas verdes"])
     assert same > other
+    assert metric.spec().fn(references=["Del procedimiento"], predictions=["  "]) == 0.0
     info = metric.runtime_info()
     assert info and info[0]["num_layers"] in (6, bertscore.DEFAULT_LAYERS)

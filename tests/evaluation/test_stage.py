@@ -64,9 +64,7 @@ def write_user_task(folder: Path) -> Path:
 
 def load(tmp_path: Path, tasks: list[str], task_limits: dict | None = None):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        SPEC.format(tasks=json.dumps(tasks), task_limits=json.dumps(task_limits or {})), encoding="utf-8"
-    )
+    spec.write_text(SPEC.format(tasks=json.dumps(tasks), task_limits=json.dumps(task_limits or {})), encoding="utf-8")
     return load_spec(spec, profile="cpu")
 
 
@@ -122,9 +120,7 @@ def test_config_hash_follows_task_data(tmp_path, tiny_model, eval_registry, monk
     loaded = load(tmp_path, ["mx_legal_ppl"])
     key = eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None).compute_key()
     monkeypatch.setattr(tasks_mod, "manifest_hash", lambda: "0" * 64)
-    assert (
-        eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None).compute_key() != key
-    )
+    assert eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None).compute_key() != key
 
 
 def test_unknown_task_is_spec_error_with_suggestion(tmp_path, tiny_model, eval_registry):
@@ -146,16 +142,12 @@ def test_adapter_system(tmp_path, tiny_model, eval_registry):
 
     torch.manual_seed(0)
     base = AutoModelForCausalLM.from_pretrained(tiny_model.path)
-    peft_model = get_peft_model(
-        base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    )
+    peft_model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
     adapter = tmp_path / "adapter"
     peft_model.save_pretrained(adapter)
     loaded = load(tmp_path, ["mx_legal_ppl"])
     dapt = Stage(name="dapt", kind="dapt", config={}, execute=lambda ctx, inputs: {})
-    stage = eval_stage(
-        loaded, eval_registry, SystemPlan("base+dapt", ["dapt"]), tiny_model, {"dapt": dapt}, 2
-    )
+    stage = eval_stage(loaded, eval_registry, SystemPlan("base+dapt", ["dapt"]), tiny_model, {"dapt": dapt}, 2)
     assert set(stage.inputs) == {"dapt"}
     _, out = run_stage(stage, tmp_path, {"dapt": adapter})
     with_adapter = json.loads((out / "results.json").read_text())["tasks"]["mx_legal_ppl"]["metrics"]
