@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+#: the report of the last ``main`` call (for tests)
+last_report: dict[str, object] = {}
 #: leaderboard columns that measure time or cost and legitimately differ between runs
 VOLATILE = ("run", "time", "seconds", "tokens/s", "tokens_per", "memory", "eval")
 
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     report["max_abs_difference"] = {k: v for k, v in worst.items() if v}
     report["max_abs_difference_overall"] = max(worst.values(), default=0.0)
     print(json.dumps(report, indent=2))
+    global last_report
+    last_report = report
     return 0 if report["max_abs_difference_overall"] <= args.tolerance else 1
 
 
