@@ -62,3 +62,18 @@ def test_grid_crosses_lists_but_not_list_valued_options(tmp_path: Path) -> None:
     }
     assert all(a.method_options["target_modules"] == ["q_proj", "v_proj"] for a in dapt)
     assert dapt[0].name == "dapt[r=4,learning_rate=0.001]"
+
+
+def test_systems_filter_keeps_only_needed_adapters() -> None:
+    import pytest
+
+    from harness.errors import SpecError
+    from harness.pipeline import select_systems
+
+    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "cpu").spec
+    adapters = plan_adapters(spec)
+    systems, needed = select_systems(plan_systems(spec, adapters), adapters, ["base+dapt+sft[dapt_trainable=True]"])
+    assert [s.name for s in systems] == ["base+dapt+sft[dapt_trainable=True]"]
+    assert [a.name for a in needed] == ["dapt", "dapt+sft[dapt_trainable=True]"]
+    with pytest.raises(SpecError, match=r"unknown system 'base\+nope'"):
+        select_systems(plan_systems(spec, adapters), adapters, ["base+nope"])
