@@ -28,7 +28,7 @@ HYPERPARAMETERS: dict[str, Any] = {
     "eval_steps": None,
     "save_steps": None,
     "early_stopping_patience": None,
-    "logging_steps": 10,
+    "logging_steps": None,  # default: every max_steps // 8 steps, at most 10, so short runs have curves
     "max_length": 512,  # SFT: longest tokenized example
     "eval_fraction": 0.05,  # SFT: share of instructions held out for validation loss
 }
@@ -108,7 +108,7 @@ def training_arguments(
         "per_device_eval_batch_size": hp["per_device_eval_batch_size"] or hp["per_device_train_batch_size"],
         "gradient_accumulation_steps": hp["gradient_accumulation_steps"],
         "gradient_checkpointing": bool(hp["gradient_checkpointing"]),
-        "logging_steps": hp["logging_steps"],
+        "logging_steps": hp["logging_steps"] or (max(1, min(10, max_steps // 8)) if max_steps > 0 else 10),
         "max_steps": max_steps,
         "num_train_epochs": float(budget.get("epochs") or 1.0),
         "save_strategy": "steps",
