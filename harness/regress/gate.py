@@ -83,9 +83,12 @@ class GateReport:
 
     def render(self, console: Console) -> None:
         """Print a table of verdicts and a one-line outcome naming the failing metrics."""
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=f"regression gate: {self.candidate} vs {self.baseline} (alpha {self.alpha})")
+        # system names such as "base+dapt+sft[dapt_trainable=True]" are not rich markup
+        candidate, baseline = escape(self.candidate), escape(self.baseline)
+        table = Table(title=f"regression gate: {candidate} vs {baseline} (alpha {self.alpha})")
         for title in (
             "metric",
             "baseline",
@@ -112,16 +115,15 @@ class GateReport:
             )
         console.print(table)
         for note in self.notes + [f"{v.key}: {v.note}" for v in self.verdicts if v.note]:
-            console.print(f"[dim]{note}[/dim]")
+            console.print(f"[dim]{escape(note)}[/dim]")
         if self.passed:
             console.print(
-                f"[green]gate passed[/green]: no metric of {self.candidate} is significantly worse than {self.baseline}"
+                f"[green]gate passed[/green]: no metric of {candidate} is significantly worse than {baseline}"
             )
         else:
             names = ", ".join(v.key for v in self.worse)
             console.print(
-                f"[bold red]gate failed[/bold red]: {self.candidate} is significantly worse "
-                f"than {self.baseline} on {names}"
+                f"[bold red]gate failed[/bold red]: {candidate} is significantly worse than {baseline} on {names}"
             )
 
 
