@@ -61,7 +61,11 @@ def _rows(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
         ["body articles", str(data["body_articles"])],
         ["reform notes kept as metadata", str(data["reform_notes"])],
         ["derogated articles", str(data["derogated"])],
-        ["held-out articles excluded", str(s.get("heldout_excluded", 0))],
+        [
+            "held-out articles excluded",
+            f"{s.get('heldout_excluded', 0)} ({s.get('heldout_excluded_by_id', 0)} by id, "
+            f"{s.get('heldout_excluded_by_text', 0)} by text overlap)",
+        ],
         ["train articles / words", f"{s.get('train', 0)} / {s.get('train_words', 0)}"],
         ["validation articles / words", f"{s.get('validation', 0)} / {s.get('validation_words', 0)}"],
     ]

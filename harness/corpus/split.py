@@ -47,8 +47,32 @@ def heldout_ids(tasks: list[str], base_dir: Path) -> tuple[set[str], dict[str, s
         data = json.loads(manifest.read_text(encoding="utf-8"))
         task_ids = sorted(str(i) for i in data.get("heldout_article_ids", []))
         ids.update(task_ids)
-        fingerprints[task] = hashlib.sha256("\n".join(task_ids).encode()).hexdigest()[:16]
+        # the ids and the item files: either changing changes what training must not see
+        files = sorted(f"{k}:{v.get('sha256')}" for k, v in data.get("files", {}).items())
+        fingerprints[task] = hashlib.sha256("\n".join(task_ids + files).encode()).hexdigest()[:16]
     return ids, fingerprints
+
+
+def heldout_texts(tasks: list[str], base_dir: Path) -> list[str]:
+    """Every string of the frozen items of the tasks (their ``data/*.jsonl`` named in the manifest)."""
+    from harness.instructions.decontaminate import read_text_file
+
+    texts: list[str] = []
+    for task in tasks:
+        manifest = heldout_manifest(task, base_dir)
+        if manifest is None:
+            continue
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        for name in sorted(data.get("files", {})):
+            texts.extend(read_text_file(manifest.parent / name))
+    return texts
+
+
+def exact_keys(texts: list[str]) -> set[str]:
+    """Normalised forms of the texts (case, punctuation and spacing folded)."""
+    from harness.instructions.text import normalize
+
+    return {key for key in (normalize(t) for t in texts) if key}
 
 
 def dapt_text(article: Article) -> str:
@@ -77,6 +101,18 @@ def run_split(
     articles = [a for a in load_articles(articles_dir / "articles.parquet") if a.text.strip()]
     excluded, _ = heldout_ids(tasks, ctx.base_dir)
     kept = [a for a in articles if a.article_id not in excluded]
+    by_id = len(articles) - len(kept)
+    by_text = 0
+    if options.heldout_overlap is not None:
+        from harness.instructions.decontaminate import Decontaminator
+        from harness.instructions.text import normalize
+
+        texts = heldout_texts(tasks, ctx.base_dir)
+        index = Decontaminator(texts, n=options.heldout_ngram)
+        same = exact_keys(texts)
+        before = len(kept)
+        kept = [a for a in kept if normalize(a.text) not in same and index.overlap(a.text) < options.heldout_overlap]
+        by_text = before - len(kept)
     train = [a for a in kept if not in_validation(a.article_id, seed, options.validation_fraction)]
     validation = [a for a in kept if in_validation(a.article_id, seed, options.validation_fraction)]
     # shuffle so that packed blocks mix laws; the seed makes it reproducible
@@ -91,6 +127,8 @@ def run_split(
     return {
         "articles": len(articles),
         "heldout_excluded": len(articles) - len(kept),
+        "heldout_excluded_by_id": by_id,
+        "heldout_excluded_by_text": by_text,
         "heldout_ids": len(excluded),
         "train": len(train),
         "validation": len(validation),

@@ -47,6 +47,13 @@ class Decontaminator:
     def _hits(self, words: list[str]) -> bool:
         return any(hash(gram) in self._index for gram in _grams(words, self.n))
 
+    def overlap(self, text: str) -> float:
+        """Share of the n-grams of ``text`` found in the evaluation texts (0 for texts under n tokens)."""
+        grams = [hash(gram) for gram in _grams(tokens(text), self.n)]
+        if not grams or not self._index:
+            return 0.0
+        return sum(gram in self._index for gram in grams) / len(grams)
+
     def contaminated_text(self, text: str) -> bool:
         """True when ``text`` shares at least one n-gram with the evaluation texts."""
         return bool(self._index) and self._hits(tokens(text))

@@ -15,6 +15,11 @@ class SplitSection(Strict):
     #: task folders (under tasks/ or paths) whose held-out article ids are excluded from training
     exclude_heldout_from: list[str] = Field(default_factory=lambda: ["mx_legal"])
     max_train_articles: int | None = Field(None, gt=0)
+    #: also drop articles whose text is mostly held-out evaluation text under another id (a near
+    #: duplicate the dedup kept, or an id that changed since the task data was built): the share of
+    #: their ``heldout_ngram``-grams found in the tasks' frozen items; null turns the check off
+    heldout_overlap: float | None = Field(0.5, gt=0, le=1)
+    heldout_ngram: int = Field(13, ge=3)
 
 
 class BlocksSection(Strict):
