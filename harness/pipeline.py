@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import SpecError
-from harness.plan import AdapterPlan, SystemPlan, plan_adapters, plan_systems
+from harness.plan import AdapterPlan, SystemPlan, external_prompt_format, plan_adapters, plan_systems
 
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
@@ -95,7 +95,7 @@ def build_pipeline(
             raise SpecError(f"candidate name {name!r} is already a system of the spec", field="--adapter")
         if not (path / "adapter_config.json").is_file():
             raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field="--adapter")
-        system = SystemPlan(name, [name])
+        system = SystemPlan(name, [name], prompt_format=external_prompt_format(loaded.spec, pipeline.systems))
         stage = eval_stage(loaded, registry, system, model, {name: Stage.external(name, path.resolve())}, limit)
         stage.publish_as = f"results/{name}"
         pipeline.systems.append(system)

@@ -34,6 +34,8 @@ class SystemPlan:
     adapters: list[str]  # adapter plan names, bottom first
     composition: str = "stacked"
     weights: list[float] | None = None
+    #: ``plain`` or ``instruction`` (resolved from ``auto``)
+    prompt_format: str = "plain"
 
 
 #: options whose single value is itself a list: they sweep only when given a list of lists
@@ -73,20 +75,28 @@ def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dic
     """(sweep point, concrete settings) for every grid point of one training section.
 
     ``method_options`` may be keyed by method (``{lora: {r: 16}, prefix: {num_virtual_tokens: 16}}``)
-    so that a method sweep gives each method its own options.
+    so that a method sweep gives each method its own options; ``method_hyperparameters`` overrides
+    hyperparameters per method the same way.
     """
     keyed = per_method_options(section)
-    variants = [(m, keyed[m]) for m in keyed] if keyed else [(section.method, section.method_options)]
+    methods = section.method if isinstance(section.method, list) else [section.method]
+    per_method = keyed is not None or bool(section.method_hyperparameters)
+    if per_method:
+        variants = [(m, keyed[m] if keyed else section.method_options) for m in methods]
+    else:
+        variants = [(section.method, section.method_options)]
     out = []
     for method, options in variants:
         flat: dict[str, Any] = {"method": method}
         flat.update({f"method_options.{k}": v for k, v in options.items()})
-        flat.update({f"hyperparameters.{k}": v for k, v in section.hyperparameters.items()})
+        overrides = section.method_hyperparameters.get(method, {}) if per_method else {}
+        hyperparameters = {**section.hyperparameters, **overrides}
+        flat.update({f"hyperparameters.{k}": v for k, v in hyperparameters.items()})
         if role == "sft":
             flat["dapt_trainable"] = section.dapt_trainable if with_parent else False
         for point in _grid(flat):
             concrete = {**flat, **point}
-            if keyed and len(keyed) > 1:
+            if per_method and len(methods) > 1:
                 point = {"method": method, **point}
             out.append(({k.split(".")[-1]: v for k, v in point.items()}, concrete))
     return out
@@ -137,6 +147,9 @@ def plan_systems(spec: Spec, adapters: list[AdapterPlan]) -> list[SystemPlan]:
     systems: list[SystemPlan] = []
     for system in spec.systems:
         shape = tuple(system.adapters or [])
+        fmt = system.prompt_format or spec.evaluation.prompt_format
+        if fmt == "auto":
+            fmt = "instruction" if "sft" in shape else "plain"
         if shape == ("dapt",):
             tops = [p for p in adapters if p.role == "dapt"]
         elif shape == ("sft",):
@@ -146,9 +159,20 @@ def plan_systems(spec: Spec, adapters: list[AdapterPlan]) -> list[SystemPlan]:
         else:
             tops = []
         if not shape:
-            systems.append(SystemPlan(system.name, [], system.composition, system.weights))
+            systems.append(SystemPlan(system.name, [], system.composition, system.weights, fmt))
         for top in tops:
             chain = [top.parent, top.name] if top.parent else [top.name]
             name = system.name if len(tops) == 1 else f"base+{top.name}"
-            systems.append(SystemPlan(name, chain, system.composition, system.weights))
+            systems.append(SystemPlan(name, chain, system.composition, system.weights, fmt))
     return systems
+
+
+def external_prompt_format(spec: Spec, systems: list[SystemPlan]) -> str:
+    """Prompt format for an adapter from outside the plan (a regression candidate): the format of
+    the gate's baseline system, so that both are asked the same way; else the spec's default."""
+    baseline = spec.regression.baseline
+    for system in systems:
+        if system.name == baseline:
+            return system.prompt_format
+    fmt = spec.evaluation.prompt_format
+    return "plain" if fmt == "auto" else fmt

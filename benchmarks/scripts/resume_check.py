@@ -2,7 +2,8 @@
 the final leaderboard with an uninterrupted run of the same spec.
 
     python benchmarks/scripts/resume_check.py benchmarks/smoke.yaml --out /tmp/resume
-    python benchmarks/scripts/resume_check.py benchmarks/mx_legal.yaml --profile cpu --out /tmp/resume-gemma
+    python benchmarks/scripts/resume_check.py benchmarks/mx_legal.yaml --profile cpu --out /tmp/resume-gemma \
+        [--reference runs/mx_legal/<run-id>]   # an uninterrupted run of the same spec and code to compare with
 
 Prints, for each kill point, what was killed and what the next run took from the cache or resumed,
 then the largest difference between the two leaderboards per metric column.
@@ -118,21 +119,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill", nargs="+", default=["dapt", "sft", "eval"])
     parser.add_argument("--eval-delay", type=float, default=5.0)
     parser.add_argument("--tolerance", type=float, default=1e-3)
+    parser.add_argument("--reference", type=Path, help="run folder of an uninterrupted run (skips running one)")
     args = parser.parse_args(argv)
     import yaml
 
     name = yaml.safe_load(args.spec.read_text(encoding="utf-8"))["name"]
-    ref_out, res_out = args.out / "reference", args.out / "resumed"
-    report: dict[str, object] = {
-        "reference_seconds": round(run_to_end(args.spec, ref_out, "reference", args.profile), 1)
-    }
+    res_out = args.out / "resumed"
+    if args.reference is not None:
+        reference = args.reference
+        report: dict[str, object] = {"reference": str(reference)}
+    else:
+        reference = args.out / "reference" / name / "reference"
+        report = {
+            "reference_seconds": round(run_to_end(args.spec, args.out / "reference", "reference", args.profile), 1)
+        }
     events = []
     for kind in args.kill:
         events.append(run_and_kill(args.spec, res_out, args.profile, kind, args.eval_delay))
         print(events[-1], flush=True)
     report["final_seconds"] = round(run_to_end(args.spec, res_out, "final", args.profile), 1)
     manifest = json.loads((res_out / name / "final" / "manifest.json").read_text())
-    ref_manifest = json.loads((ref_out / name / "reference" / "manifest.json").read_text())
+    ref_manifest = json.loads((reference / "manifest.json").read_text())
     resumed = {
         a: e["efficiency"].get("resumed_from_step") for a, e in manifest["adapters"].items() if e.get("efficiency")
     }
@@ -142,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         reference_executed=len(ref_manifest["executed"]),
         adapters_resumed_from_step=resumed,
     )
-    worst = compare(ref_out / name / "reference", res_out / name / "final")
+    worst = compare(reference, res_out / name / "final")
     report["max_abs_difference"] = {k: v for k, v in worst.items() if v}
     report["max_abs_difference_overall"] = max(worst.values(), default=0.0)
     print(json.dumps(report, indent=2))

@@ -1,9 +1,16 @@
 """The model side of evaluation: build a system's model and wrap it for lm-eval.
 
-``HarnessLM`` is lm-eval's ``HFLM`` with one fix: ``loglikelihood_rolling`` encodes documents
-without the tokenizer's BOS.  lm-eval already puts its prefix token (BOS) in front of every
-rolling window as context; with a tokenizer that adds BOS itself, the document's own BOS becomes
-the first *scored* token and inflates perplexity (lm-eval #3333).
+``HarnessLM`` is lm-eval's ``HFLM`` with two changes:
+
+- ``loglikelihood_rolling`` encodes documents without the tokenizer's BOS.  lm-eval already puts
+  its prefix token (BOS) in front of every rolling window as context; with a tokenizer that adds
+  BOS itself, the document's own BOS becomes the first *scored* token and inflates perplexity
+  (lm-eval #3333).
+- Prompts in the *instruction* format (lm-eval's ``apply_chat_template``) are rendered the way the
+  SFT trainer formatted its training examples: the tokenizer's chat template when it has one,
+  otherwise the plain ``### Instrucción: … ### Respuesta:`` template of
+  :mod:`harness.training.data`.  An instruction-tuned adapter is then asked questions in the format
+  it was trained on, not in a format it never saw.
 """
 
 from __future__ import annotations
@@ -21,8 +28,39 @@ if TYPE_CHECKING:
 log = logging.getLogger("harness")
 
 
+def has_chat_template(tokenizer: Any) -> bool:
+    """Whether the tokenizer carries a chat template (the SFT trainer then used it)."""
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def render_plain(chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+    """The SFT trainer's plain template around lm-eval's messages (system and user turns joined)."""
+    from harness.training.data import PLAIN_PROMPT
+
+    prompt = "\n\n".join(m["content"] for m in chat_history if m["role"] in ("system", "user"))
+    text = PLAIN_PROMPT.format(instruction=prompt.strip(), context_block="")
+    if not add_generation_prompt and chat_history and chat_history[-1]["role"] == "assistant":
+        text += chat_history[-1]["content"]  # a generation prefix the answer continues
+    return text
+
+
 class HarnessLM(HFLM):
-    """``HFLM`` whose rolling loglikelihood never scores a BOS token as text."""
+    """``HFLM`` whose rolling loglikelihood never scores a BOS token as text, and whose
+    instruction-format prompts follow the SFT trainer's template."""
+
+    def chat_template(self, chat_template: bool | str = False) -> str | None:
+        """The template recorded by lm-eval: the tokenizer's, or the harness's plain one."""
+        if chat_template and not has_chat_template(self.tokenizer):
+            from harness.training.data import PLAIN_PROMPT
+
+            return PLAIN_PROMPT
+        return super().chat_template(chat_template)
+
+    def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+        """Render a prompt in the instruction format the SFT adapters were trained on."""
+        if has_chat_template(self.tokenizer):
+            return super().apply_chat_template(chat_history, add_generation_prompt)
+        return render_plain(chat_history, add_generation_prompt)
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
         """lm-eval's rolling loglikelihood with documents encoded without special tokens."""

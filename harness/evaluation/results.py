@@ -102,7 +102,8 @@ def summarize(raw: dict[str, Any], iters: int, seed: int = 0) -> dict[str, Any]:
 
 
 def write_samples(raw: dict[str, Any], out_dir: Path) -> dict[str, str]:
-    """``samples_<task>.jsonl``: doc_id, item id, target, response and per-sample metric values."""
+    """``samples_<task>.jsonl``: doc_id, item id, the requests as lm-eval sent them (prompt and
+    continuation of each), target, response and per-sample metric values."""
     files = {}
     for task, rows in raw.get("samples", {}).items():
         lines = []
@@ -113,6 +114,7 @@ def write_samples(raw: dict[str, Any], out_dir: Path) -> dict[str, str]:
                 "doc_id": sample["doc_id"],
                 "item_id": doc.get("id"),
                 "doc_hash": sample.get("doc_hash"),
+                "arguments": sample.get("arguments"),
                 "target": sample.get("target"),
                 "response": sample.get("filtered_resps"),
                 "metrics": {m: scalar(m, sample.get(m)) for m in metrics},

@@ -88,8 +88,13 @@ def evaluate(
     bootstrap_iters: int = 1000,
     manager: Any = None,
     seed: int = 0,
+    instruction_format: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate ``lm`` on every task; returns lm-eval's merged results dict (with ``samples``)."""
+    """Evaluate ``lm`` on every task; returns lm-eval's merged results dict (with ``samples``).
+
+    ``instruction_format`` renders prompts through ``lm.apply_chat_template`` (lm-eval's
+    ``apply_chat_template``); perplexity documents have no prompt and are unaffected.
+    """
     from lm_eval import simple_evaluate
 
     manager = manager or task_manager(refs)
@@ -111,6 +116,7 @@ def evaluate(
                 numpy_random_seed=seed,
                 torch_random_seed=seed,
                 fewshot_random_seed=seed,
+                apply_chat_template=instruction_format,
             )
         except DataError:
             raise

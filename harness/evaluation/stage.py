@@ -100,6 +100,7 @@ def run_evaluation(
         settings["num_fewshot"],
         settings["bootstrap_iters"],
         seed=settings["seed"],
+        instruction_format=system.prompt_format == "instruction",
     )
     wall = time.perf_counter() - started
     samples = res.write_samples(raw, out_dir)
@@ -108,6 +109,8 @@ def run_evaluation(
         "system": system.name,
         "adapters": list(system.adapters),
         "composition": system.composition,
+        "prompt_format": system.prompt_format,
+        "prompt_template": "chat" if lm_mod.has_chat_template(tokenizer) else "plain",
         "model": model.describe(),
         "tasks": res.summarize(raw, settings["bootstrap_iters"], settings["seed"]),
         "limits": config["limits"],

@@ -107,6 +107,7 @@ def _entry(
         model_source=source,
         adapters=adapters,
         composition=str(system.get("composition") or ""),
+        prompt_format=str(results.get("prompt_format") or "plain"),
         metrics=metrics_of(results, columns),
     )
     _costs(entry, manifest, results)

@@ -82,6 +82,8 @@ class Entry:
     model_source: str  # model source component that provided it, with its notes
     adapters: list[AdapterInfo] = field(default_factory=list)
     composition: str = ""
+    #: how task prompts were given: ``plain`` or ``instruction`` (the SFT format)
+    prompt_format: str = "plain"
     metrics: dict[str, MetricValue] = field(default_factory=dict)
     trainable_params: int | None = None
     total_params: int | None = None

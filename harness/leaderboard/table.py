@@ -68,6 +68,7 @@ def columns(board: Leaderboard, with_run: bool | None = None) -> list[Column]:
         with_run = len(board.runs) > 1
     out = [Column("run", "run")] if with_run else []
     out += [Column("system", "system"), Column("model", "model (source)"), Column("adapters", "adapters")]
+    out += [Column("prompts", "prompts")]
     arrow = {True: "↑", False: "↓"}
     out += [Column(c.key, f"{c.key} {arrow[c.higher_is_better]}", True, c.higher_is_better) for c in board.columns]
     out += [Column(attr, title, True, hib) for attr, title, hib in COST_COLUMNS]
@@ -94,6 +95,8 @@ def _cell(entry: Entry, col: Column, is_best: bool) -> Cell:
         return Cell(f"{entry.model} ({entry.model_source})" if entry.model_source else entry.model)
     if col.id == "adapters":
         return Cell(entry.adapters_text())
+    if col.id == "prompts":
+        return Cell(entry.prompt_format)
     if col.id in entry.metrics or "/" in col.id:
         value = entry.metrics.get(col.id)
         if value is None:

@@ -57,7 +57,7 @@ def evaluate_candidates(
 
     from harness.evaluation.stage import eval_stage
     from harness.models import resolve_model
-    from harness.plan import SystemPlan
+    from harness.plan import SystemPlan, external_prompt_format, plan_adapters, plan_systems
     from harness.runner.run import RunOptions, default_cache, prepare, publish
     from harness.runner.stage import RunInfo, Stage
 
@@ -71,8 +71,10 @@ def evaluate_candidates(
         device="cuda" if torch.cuda.is_available() else "cpu",
     )
     folders = {}
+    fmt = external_prompt_format(loaded.spec, plan_systems(loaded.spec, plan_adapters(loaded.spec)))
     for name, path in adapters.items():
-        stage = eval_stage(loaded, registry, SystemPlan(name, [name]), model, {name: Stage.external(name, path)}, limit)
+        system = SystemPlan(name, [name], prompt_format=fmt)
+        stage = eval_stage(loaded, registry, system, model, {name: Stage.external(name, path)}, limit)
         stage.publish_as = f"results/{name}"
         stage.compute_key()
         pm.hook.run_stage(stage=stage, run=run)

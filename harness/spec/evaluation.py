@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -20,6 +20,11 @@ class EvaluationSection(Strict):
     bootstrap_iters: int = Field(1000, ge=0)
     max_gen_toks: int = Field(32, gt=0)
     metric_options: dict[str, Any] = Field(default_factory=dict)
+    #: how task prompts reach a system: ``plain`` text (zero-shot completion), or the
+    #: ``instruction`` format the SFT trainer used (chat template, or the plain
+    #: ``### Instrucción:`` template); ``auto``: instruction for systems with an SFT adapter.
+    #: Perplexity has no prompt and is the same either way.  A system may override it.
+    prompt_format: Literal["auto", "plain", "instruction"] = "auto"
 
 
 class ReportSection(Strict):

@@ -32,6 +32,8 @@ class SystemSpec(Strict):
     adapters: list[str] | None = None  # default: parsed from the name
     composition: Literal["stacked", "merged", "weighted"] = "stacked"
     weights: list[float] | None = None
+    #: how task prompts reach this system; default: ``evaluation.prompt_format``
+    prompt_format: Literal["auto", "plain", "instruction"] | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -29,12 +29,25 @@ class TrainingSection(Strict):
     method: str | list[str] = "lora"
     method_options: dict[str, Any] = Field(default_factory=dict)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    #: per-method overrides of ``hyperparameters`` for a method sweep, e.g. ``{ia3: {learning_rate:
+    #: 3.0e-3}}``: methods differ in the learning rate they need, while the budget stays the same
+    method_hyperparameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     budget: BudgetSection = Field(default_factory=BudgetSection)
     #: ``accelerate``: run the trainer under ``accelerate launch`` (DDP; FSDP/DeepSpeed through
     #: ``accelerate_config``, an accelerate config file); CPU-only machines use gloo processes.
     launcher: Literal["none", "accelerate"] = "none"
     accelerate_config: str | None = None
     num_processes: int = Field(1, gt=0)
+
+    @model_validator(mode="after")
+    def _method_hyperparameters(self) -> TrainingSection:
+        methods = self.method if isinstance(self.method, list) else [self.method]
+        unknown = sorted(set(self.method_hyperparameters) - set(methods))
+        if unknown:
+            raise ValueError(
+                f"method_hyperparameters names {', '.join(unknown)}, not among the methods ({', '.join(methods)})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _launcher_settings(self) -> TrainingSection:

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from harness.context import StageContext
 
 
+def world_size() -> int:
+    """Processes training together (``accelerate launch`` sets ``WORLD_SIZE``)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def job_to_json(job: TrainJob) -> dict[str, Any]:
     """A JSON-able copy of a job (paths as strings)."""
     data = asdict(job)

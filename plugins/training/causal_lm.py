@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, ClassVar
 
 from harness.components import Trainer
+from harness.training.launch import world_size
 from harness.training.methods import METHODS
 
 if TYPE_CHECKING:
     from harness.components import TrainJob, TrainResult
     from harness.context import StageContext
-
-
-def world_size() -> int:
-    """Processes training together (``accelerate launch`` sets ``WORLD_SIZE``)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 class CausalLMTrainer(Trainer):

@@ -30,8 +30,8 @@ class SFTTrainer(Trainer):
 
         from harness.training.arguments import max_steps_for, training_arguments
         from harness.training.data import mean_sft_tokens, sft_dataset
+        from harness.training.launch import world_size
         from harness.training.loop import prepare, train_and_save
-        from harness_plugins.training.causal_lm import world_size
 
         prepared = prepare(job)
         hp, tokenizer = prepared.hyperparameters, prepared.tokenizer

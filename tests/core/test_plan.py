@@ -27,6 +27,35 @@ def test_mx_legal_plans_both_sft_arms() -> None:
     ]
 
 
+def test_prompt_format_auto_gives_sft_systems_the_instruction_format(tmp_path: Path) -> None:
+    from harness.plan import external_prompt_format
+
+    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "cpu").spec
+    systems = plan_systems(spec, plan_adapters(spec))
+    assert {s.name: s.prompt_format for s in systems} == {
+        "base": "plain",
+        "base+dapt": "plain",
+        "base+sft": "instruction",
+        "base+dapt+sft[dapt_trainable=False]": "instruction",
+        "base+dapt+sft[dapt_trainable=True]": "instruction",
+    }
+    # a regression candidate is asked like the gate's baseline (base+dapt)
+    assert external_prompt_format(spec, systems) == "plain"
+    text = (REPO / "benchmarks" / "mx_legal.yaml").read_text()
+    text = text.replace(
+        "systems: [base, base+dapt, base+sft, base+dapt+sft]",
+        "systems: [base, {name: base+sft, prompt_format: plain}, base+dapt+sft]",
+    )
+    text = text.replace("  tasks: [mx_legal]\n", "  tasks: [mx_legal]\n  prompt_format: instruction\n")
+    text = text.replace("  baseline: base+dapt\n", "  baseline: base+sft\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    spec = load_spec(path, "cpu").spec
+    systems = plan_systems(spec, plan_adapters(spec))
+    assert [s.prompt_format for s in systems] == ["instruction", "plain", "instruction", "instruction"]
+    assert external_prompt_format(spec, systems) == "plain"
+
+
 def test_method_sweep_with_per_method_options() -> None:
     spec = load_spec(REPO / "benchmarks" / "mx_legal_peft_methods.yaml", "cpu").spec
     adapters = plan_adapters(spec)
@@ -34,10 +63,31 @@ def test_method_sweep_with_per_method_options() -> None:
         f"dapt[method={m}]" for m in ("lora", "qlora", "dora", "ia3", "prefix", "prompt")
     ]
     options = {a.method: a.method_options for a in adapters}
-    assert options["lora"] == {"r": 16, "alpha": 32, "dropout": 0.05}
+    assert options["lora"] == {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": "all-linear"}
     assert options["prefix"] == {"num_virtual_tokens": 16}
     assert options["ia3"] == {}
     assert [s.name for s in plan_systems(spec, adapters)][:2] == ["base", "base+dapt[method=lora]"]
+    rates = {a.method: a.hyperparameters["learning_rate"] for a in adapters}
+    # the cpu profile's rate for the low-rank methods, per-method rates for the others
+    assert rates == {"lora": 5e-4, "qlora": 5e-4, "dora": 5e-4, "ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2}
+    assert {a.hyperparameters["per_device_train_batch_size"] for a in adapters} == {4}
+
+
+def test_method_hyperparameters_split_a_flat_method_sweep_and_must_name_its_methods(tmp_path: Path) -> None:
+    import pytest
+
+    from harness.spec.load import SpecErrors
+
+    text = (REPO / "benchmarks" / "smoke.yaml").read_text().replace("baseline: base+dapt+sft", "baseline: base")
+    spec_path = tmp_path / "s.yaml"
+    method = "  method: [lora, ia3]\n  method_hyperparameters: {ia3: {learning_rate: 0.01}}\n"
+    spec_path.write_text(text.replace("  method: lora\n", method, 1))
+    adapters = [a for a in plan_adapters(load_spec(spec_path, "cpu").spec) if a.role == "dapt"]
+    assert [(a.name, a.hyperparameters["learning_rate"]) for a in adapters][1] == ("dapt[method=ia3]", 0.01)
+    assert adapters[0].name == "dapt[method=lora]" and adapters[0].hyperparameters["learning_rate"] != 0.01
+    spec_path.write_text(text.replace("  method: lora\n", method.replace("ia3: {", "prefix: {"), 1))
+    with pytest.raises(SpecErrors, match=r"s\.yaml:\d+: dapt: method_hyperparameters names prefix"):
+        load_spec(spec_path, "cpu")
 
 
 def test_grid_crosses_lists_but_not_list_valued_options(tmp_path: Path) -> None:
@@ -51,7 +101,7 @@ def test_grid_crosses_lists_but_not_list_valued_options(tmp_path: Path) -> None:
         "learning_rate: [1.0e-3, 1.0e-4]\n    per_device_train_batch_size: 8\n    lr_scheduler_type",
     )
     spec_path = tmp_path / "sweep.yaml"
-    spec_path.write_text(text)
+    spec_path.write_text(text.replace("baseline: base+dapt+sft", "baseline: base"))
     dapt = [a for a in plan_adapters(load_spec(spec_path, "cpu").spec) if a.role == "dapt"]
     assert len(dapt) == 4
     assert {(a.method_options["r"], a.hyperparameters["learning_rate"]) for a in dapt} == {

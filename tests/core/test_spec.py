@@ -59,6 +59,13 @@ def test_shipped_specs_validate(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         ("tasks: [mx_legal]", "tasks: [mx_legal_pplx]", "evaluation.tasks[0]", "did you mean mx_legal_ppl"),
         (
+            # a swept arm expands the system's name: the gate needs the name the run evaluates
+            "  dapt_trainable: false",
+            "  dapt_trainable: [false, true]",
+            "regression.baseline",
+            "systems: base, base+dapt, base+sft, base+dapt+sft[dapt_trainable=False]",
+        ),
+        (
             "  method: lora\n  method_options: {r: 8, alpha: 16, dropout",
             "  method: loraa\n  method_options: {r: 8, alpha: 16, dropout",
             "dapt.method",

@@ -156,3 +156,54 @@ def test_adapter_system(tmp_path, tiny_model, eval_registry):
     _, out_b = run_stage(base_stage, tmp_path / "b")
     without = json.loads((out_b / "results.json").read_text())["tasks"]["mx_legal_ppl"]["metrics"]
     assert with_adapter["word_perplexity"]["value"] != pytest.approx(without["word_perplexity"]["value"])
+
+
+def test_instruction_format_renders_the_sft_template_and_leaves_perplexity_alone(tmp_path, tiny_model, eval_registry):
+    """A system evaluated in the instruction format sees its prompts in the SFT trainer's template
+    (the tiny tokenizer has no chat template: the plain one); rolling perplexity has no prompt."""
+    from harness.evaluation.stage import eval_stage
+    from harness.training.data import PLAIN_PROMPT
+
+    loaded = load(tmp_path, ["mx_legal_ppl", "mx_legal_qa_mc", "mx_legal_qa_gen"], {"mx_legal_ppl": 2})
+    outs = {}
+    for fmt in ("plain", "instruction"):
+        stage = eval_stage(loaded, eval_registry, SystemPlan("base", [], prompt_format=fmt), tiny_model, {}, None)
+        (tmp_path / fmt).mkdir()
+        _, outs[fmt] = run_stage(stage, tmp_path / fmt)
+    plain, instr = (json.loads((outs[f] / "results.json").read_text()) for f in ("plain", "instruction"))
+    assert (plain["prompt_format"], instr["prompt_format"], instr["prompt_template"]) == (
+        "plain",
+        "instruction",
+        "plain",
+    )
+
+    def first_args(fmt: str, task: str) -> list:
+        line = (outs[fmt] / f"samples_{task}.jsonl").read_text().splitlines()[0]
+        return json.loads(line)["arguments"]
+
+    head = PLAIN_PROMPT.split("{instruction}")[0]
+    mc_plain, mc_instr = first_args("plain", "mx_legal_qa_mc"), first_args("instruction", "mx_legal_qa_mc")
+    context, choice = _context_and_continuation(mc_instr)
+    assert context.startswith(head) and context.endswith("### Respuesta:\n")
+    assert not choice.startswith(" ")  # lm-eval drops the target delimiter after a template
+    assert not _context_and_continuation(mc_plain)[0].startswith(head)
+    assert _context_and_continuation(first_args("instruction", "mx_legal_qa_gen"))[0].startswith(head)
+    ppl = [r["tasks"]["mx_legal_ppl"]["metrics"]["word_perplexity"]["value"] for r in (plain, instr)]
+    assert ppl[0] == ppl[1]
+    # the key differs: a cached plain evaluation is never reused for the instruction format
+    keys = {
+        eval_stage(loaded, eval_registry, SystemPlan("base", [], prompt_format=f), tiny_model, {}, None).compute_key()
+        for f in ("plain", "instruction")
+    }
+    assert len(keys) == 2
+
+
+def _context_and_continuation(arguments) -> tuple[str, str]:
+    """(context, continuation or generation settings) of lm-eval's logged first request."""
+    first = arguments[0] if isinstance(arguments, list) else arguments
+    if isinstance(first, dict):  # {"gen_args_0": {"arg_0": ctx, "arg_1": ...}}
+        values = list(first.values())
+        first = values
+    if isinstance(first, dict):
+        first = list(first.values())
+    return str(first[0]), str(first[1]) if len(first) > 1 else ""
