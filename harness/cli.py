@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     regress.add_argument("--out", type=Path, default=Path("runs"))
     regress.add_argument("--limit", type=int, default=None)
 
+    comp = sub.add_parser("compare", help="paired comparisons between systems of a finished run")
+    comp.add_argument("run", type=Path, help="a run folder (runs/<benchmark>/<run-id>)")
+    comp.add_argument("--baseline", required=True, help="the system the others are compared with")
+    comp.add_argument("--candidate", action="append", default=None, help="a system to compare (default: all)")
+
     tasks = sub.add_parser("tasks", help="build the frozen evaluation task data")
     tasks.add_argument("action", choices=["build"])
     tasks.add_argument("rest", nargs=argparse.REMAINDER)
@@ -95,6 +100,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_leaderboard(args)
     if args.command == "regress":
         return _cmd_regress(args)
+    if args.command == "compare":
+        from harness.regress.cli import compare_systems
+
+        compare_systems(args.run, args.baseline, args.candidate)
+        return 0
     from harness.evaluation.build_cli import main as tasks_build
 
     return tasks_build(args.rest)

@@ -170,3 +170,36 @@ def gate_run(result: RunResult, console: Console) -> int:
         {"passed": all(r.passed for r in reports), "gates": [r.to_dict() for r in reports]},
     )
     return 0 if all(r.passed for r in reports) else 1
+
+
+def compare_systems(
+    run_dir: Path, baseline: str, candidates: list[str] | None = None, console: Console | None = None
+) -> list[GateReport]:
+    """``harness compare``: paired comparisons between systems of one finished run (no evaluation).
+
+    Uses the run's per-sample logs and its spec's ``regression`` section (alpha, tolerances); every
+    other evaluated system is a candidate unless ``candidates`` names some.  Writes nothing.
+    """
+    import json
+
+    from harness.spec.evaluation import RegressionSection
+
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise SpecError(f"{run_dir} is not a run folder (no manifest.json)", field="run")
+    spec = json.loads(manifest_path.read_text(encoding="utf-8")).get("spec") or {}
+    section = RegressionSection(**(spec.get("regression") or {}))
+    results = run_dir / "results"
+    evaluated = sorted(p.name for p in results.iterdir() if (p / "results.json").is_file()) if results.is_dir() else []
+    for name in [baseline, *(candidates or [])]:
+        if name not in evaluated:
+            raise SpecError(f"{name!r} was not evaluated in {run_dir}; systems: {', '.join(evaluated)}", field="system")
+    tasks = (spec.get("evaluation") or {}).get("tasks")
+    reports = []
+    for name in candidates or [n for n in evaluated if n != baseline]:
+        report = compare(results / baseline, results / name, tasks, section, baseline, name)
+        report.render(console)
+        reports.append(report)
+    return reports

@@ -57,3 +57,16 @@ def test_leaderboard_command_aggregates_two_runs(two_runs: list[Path], tmp_path:
     md = (tmp_path / "board.md").read_text()
     assert md.count("| smoke/20260101-000000 |") == 4 and md.count("| smoke/20260102-000000 |") == 4
     assert main(["leaderboard", str(tmp_path / "missing")]) == 2
+
+
+def test_compare_command_pairs_systems_of_a_finished_run(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    # the fabricated base is worse than base+dapt+sft on accuracy: the comparison shows it
+    assert main(["compare", str(run_dir), "--baseline", "base", "--candidate", "base+dapt+sft"]) == 0
+    out = capsys.readouterr().out
+    assert "base+dapt+sft vs base" in out and "mx_legal_qa_mc/acc" in out and "better" in out
+    assert not (run_dir / "gate.json").exists()  # a report, not a gate: nothing written
+    assert main(["compare", str(run_dir), "--baseline", "nope"]) == 2
+    assert "'nope' was not evaluated" in capsys.readouterr().err
+    assert main(["compare", str(run_dir.parent), "--baseline", "base"]) == 2
