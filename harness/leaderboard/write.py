@@ -34,6 +34,27 @@ def render_terminal(board: Leaderboard, console: Console) -> None:
     """Print the leaderboard as a rich table, best value per column highlighted."""
     from harness.leaderboard.terminal import build_table
 
-    console.print(build_table(board))
+    table = build_table(board)
+    saved = console.width
+    if not console.is_terminal:
+        # a log file or pipe: print the table at its natural width instead of folding every cell
+        from rich.console import Console
+
+        natural = Console(width=10_000, file=_Sink()).measure(table).maximum
+        console.width = max(saved, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = saved
     for note in board.notes:
         console.print(f"[dim]{note}[/dim]")
+
+
+class _Sink:
+    """A file that drops what is written (for measuring)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None

@@ -175,6 +175,19 @@ def test_terminal_highlights_best(run_dir: Path) -> None:
     assert "base+dapt+sft" in console.export_text()
 
 
+def test_terminal_table_in_a_log_file_is_not_folded(run_dir: Path) -> None:
+    """Output to a file or pipe gets the table at its natural width: one line per system."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, color_system=None)
+    assert not console.is_terminal
+    render_terminal(collect([run_dir]), console)
+    lines = buffer.getvalue().splitlines()
+    body = [line for line in lines if line.startswith("│")]
+    assert len(body) == len(collect([run_dir]).entries)
+    assert any("base+dapt[method=ia3]" in line and "plain" in line for line in body)
+    assert console.width == 80  # restored
+
+
 def test_html_is_self_contained_with_plots(run_dir: Path) -> None:
     page = _render(collect([run_dir]), "html")
     assert '<table id="leaderboard">' in page
