@@ -116,7 +116,10 @@ def build_manifest(
         "profile_reason": loaded.profile_reason,
         "seed": loaded.spec.seed,
         "model": model.describe(),
-        "systems": [{"name": s.name, "adapters": s.adapters, "composition": s.composition} for s in pipeline.systems],
+        "systems": [
+            {"name": s.name, "adapters": s.adapters, "composition": s.composition, "prompt_format": s.prompt_format}
+            for s in pipeline.systems
+        ],
         "adapters": adapters,
         "evaluation": evaluation,
         "stages": {

@@ -73,7 +73,7 @@ class CSVFormat(ReportFormat):
         """CSV text with ``\\n`` line endings."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        header = ["run", "system", "model", "model_source", "adapters"]
+        header = ["run", "system", "model", "model_source", "adapters", "prompts"]
         for column in board.columns:
             header += [column.key, f"{column.key} stderr", f"{column.key} ci_low", f"{column.key} ci_high"]
         header += [
@@ -86,7 +86,7 @@ class CSVFormat(ReportFormat):
         ]
         writer.writerow(header)
         for entry in board.entries:
-            row = [entry.run, entry.system, entry.model, entry.model_source, entry.adapters_text()]
+            row = [entry.run, entry.system, entry.model, entry.model_source, entry.adapters_text(), entry.prompt_format]
             for column in board.columns:
                 value = entry.metrics.get(column.key)
                 numbers = [value.value, value.stderr, value.ci_low, value.ci_high] if value else [None] * 4
