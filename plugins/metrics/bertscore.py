@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("harness")
@@ -33,10 +34,16 @@ def scorer(model_type: str | None, num_layers: int | None, fallback: bool = True
     """A cached ``BERTScorer``; falls back to the packaged encoder when ``model_type`` cannot load."""
     from bert_score import BERTScorer
 
+    from harness.hub import cached_snapshot, hub_reachable
+
     wanted = model_type or DEFAULT_MODEL
     layers = num_layers or (DEFAULT_LAYERS if wanted == DEFAULT_MODEL else None)
     try:
-        built = BERTScorer(model_type=wanted, num_layers=layers, lang="es", device="cpu")
+        # a local folder, the Hugging Face cache, or the hub when it answers (no retry storm offline)
+        source = wanted if Path(wanted).is_dir() else cached_snapshot(wanted)
+        if source is None and not hub_reachable():
+            raise OSError(f"{wanted} is not cached and the hub is unreachable")
+        built = BERTScorer(model_type=source or wanted, num_layers=layers, lang="es", device="cpu")
         info = {"model_type": wanted, "num_layers": built.num_layers, "fallback": False}
     except (OSError, ValueError, KeyError) as exc:
         if not fallback:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 
@@ -72,14 +71,11 @@ class HuggingFaceHub(ModelSource):
             return None
         from huggingface_hub import snapshot_download
 
+        from harness.hub import cached_snapshot, hub_reachable
+
         patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "tokenizer*"]
-        try:
-            path = snapshot_download(
-                reference, revision=self.options.revision, allow_patterns=patterns, local_files_only=True
-            )
-        except Exception:  # noqa: BLE001 - not in the cache: try the hub below
-            path = None
-        if path is None and not _offline():
+        path = cached_snapshot(reference, revision=self.options.revision, allow_patterns=patterns)
+        if path is None and hub_reachable():
             try:
                 path = snapshot_download(reference, revision=self.options.revision, allow_patterns=patterns)
             except Exception:  # noqa: BLE001 - no network or no access: let the next source try
@@ -87,10 +83,6 @@ class HuggingFaceHub(ModelSource):
         if path is None or not (Path(path) / "config.json").is_file():
             return None
         return ResolvedModel(reference, Path(path), "huggingface", "original weights", Path(path).name)
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}
 
 
 GEMMA_IDS = {"google/gemma-3-270m", "gemma-3-270m", "gemma3-270m"}

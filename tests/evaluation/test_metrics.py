@@ -53,3 +53,42 @@ def test_bertscore_uses_packaged_encoder_offline_and_says_so(eval_registry):
     assert metric.spec().fn(references=["Del procedimiento"], predictions=["  "]) == 0.0
     info = metric.runtime_info()
     assert info and info[0]["num_layers"] in (6, bertscore.DEFAULT_LAYERS)
+
+
+def test_unreachable_hub_falls_back_at_once_without_hf_hub_offline(monkeypatch):
+    """No ``HF_HUB_OFFLINE`` and no network: one failed connection, the hub id is never tried
+    (huggingface_hub would retry it with back-off, ~25 s per file), the packaged encoder is used."""
+    import bert_score
+
+    from harness import hub
+    from harness_plugins.metrics import bertscore
+
+    tried: list[str] = []
+    real = bert_score.BERTScorer
+
+    def recording(*args, **kwargs):
+        tried.append(str(kwargs.get("model_type")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bert_score, "BERTScorer", recording)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: connection refused
+    hub._reachable.cache_clear()
+    bertscore.scorer.cache_clear()
+    try:
+        assert hub.hub_reachable() is False
+        bertscore.scorer("bert-base-multilingual-cased", None)
+        info = [e for e in bertscore.encoders_used() if e.get("wanted") == "bert-base-multilingual-cased"]
+        assert info and info[-1]["fallback"] is True
+        assert tried == [bertscore.packaged_encoder()[0]]
+    finally:
+        hub._reachable.cache_clear()
+        bertscore.scorer.cache_clear()
+
+
+def test_hub_offline_setting_is_never_overridden(monkeypatch):
+    from harness import hub
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    assert hub.hub_reachable() is False and hub.hub_offline() is True
