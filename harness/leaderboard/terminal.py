@@ -38,14 +38,14 @@ def render_text(board: Leaderboard, width: int = 200) -> str:
     """The table as plain text (no colour codes), e.g. for ``leaderboard.txt``."""
     from rich.console import Console
 
-    console = Console(width=width, record=True, color_system=None, file=_Null())
+    console = Console(width=width, record=True, color_system=None, file=NullFile())
     console.print(build_table(board))
     for note in board.notes:
         console.print(note)
     return console.export_text()
 
 
-class _Null:
+class NullFile:
     """A file that drops what is written (the console records it instead)."""
 
     def write(self, text: str) -> int:

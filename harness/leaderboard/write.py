@@ -32,7 +32,7 @@ def write_all(board: Leaderboard, run_dir: Path, registry: Registry, formats: li
 
 def render_terminal(board: Leaderboard, console: Console) -> None:
     """Print the leaderboard as a rich table, best value per column highlighted."""
-    from harness.leaderboard.terminal import build_table
+    from harness.leaderboard.terminal import NullFile, build_table
 
     table = build_table(board)
     saved = console.width
@@ -40,7 +40,7 @@ def render_terminal(board: Leaderboard, console: Console) -> None:
         # a log file or pipe: print the table at its natural width instead of folding every cell
         from rich.console import Console
 
-        natural = Console(width=10_000, file=_Sink()).measure(table).maximum
+        natural = Console(width=10_000, file=NullFile()).measure(table).maximum
         console.width = max(saved, natural)
     try:
         console.print(table)
@@ -48,13 +48,3 @@ def render_terminal(board: Leaderboard, console: Console) -> None:
         console.width = saved
     for note in board.notes:
         console.print(f"[dim]{note}[/dim]")
-
-
-class _Sink:
-    """A file that drops what is written (for measuring)."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        return None
