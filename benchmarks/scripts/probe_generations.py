@@ -19,10 +19,9 @@ def main() -> None:
     import torch
 
     from harness.components import ResolvedModel
-    from harness.evaluation.lm import has_chat_template
     from harness.plan import SystemPlan
     from harness.training.compose import build_system_model
-    from harness.training.data import sft_example
+    from harness.training.data import has_chat_template, sft_example
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)

@@ -21,16 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from lm_eval.models.huggingface import HFLM
 
+from harness.training.data import has_chat_template
+
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
     from harness.plan import SystemPlan
 
 log = logging.getLogger("harness")
-
-
-def has_chat_template(tokenizer: Any) -> bool:
-    """Whether the tokenizer carries a chat template (the SFT trainer then used it)."""
-    return bool(getattr(tokenizer, "chat_template", None))
 
 
 def render_plain(chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:

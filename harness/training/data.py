@@ -48,6 +48,11 @@ def read_instructions(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def has_chat_template(tokenizer: Any) -> bool:
+    """Whether the tokenizer carries a chat template (SFT then formats examples with it)."""
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
 def sft_example(row: dict[str, Any], chat: bool) -> dict[str, Any]:
     """One prompt/completion example for TRL (conversational when ``chat``)."""
     instruction, context = row["instruction"].strip(), (row.get("context") or "").strip()
@@ -68,7 +73,7 @@ def sft_dataset(path: Path, tokenizer: Any, eval_fraction: float, seed: int) -> 
     """Train and (optional) validation datasets of prompt/completion pairs, and whether chat was used."""
     import datasets
 
-    chat = bool(getattr(tokenizer, "chat_template", None))
+    chat = has_chat_template(tokenizer)
     examples = [sft_example(row, chat) for row in read_instructions(path)]
     dataset = datasets.Dataset.from_list(examples)
     if eval_fraction <= 0 or len(examples) < 4:
