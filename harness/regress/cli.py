@@ -83,6 +83,11 @@ def evaluate_candidates(
     return folders
 
 
+def _console() -> Console:
+    """CI logs are not terminals: give the verdict tables room instead of rich's 80 columns."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def _fresh_run_id(folder: Path) -> str:
     """``regress-<UTC time>``, with a counter when two gates start in the same second."""
     stamp = "regress-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -106,8 +111,7 @@ def regress(
     the baseline; 0 when every candidate passes, 1 on a significant drop beyond tolerance."""
     from harness.runner.run import RunOptions, prepare, run_pipeline
 
-    # CI logs are not terminals: give the verdict table room instead of rich's 80 columns
-    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
+    console = console or _console()
     spec_path, out = Path(spec_path), Path(out)
     adapters = check_adapters(adapters)
     _, _, loaded = prepare(spec_path, RunOptions(profile=profile, out=out))
@@ -184,7 +188,7 @@ def compare_systems(
 
     from harness.spec.evaluation import RegressionSection
 
-    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
+    console = console or _console()
     run_dir = Path(run_dir)
     manifest_path = run_dir / "manifest.json"
     if not manifest_path.is_file():
