@@ -1,6 +1,6 @@
 """The model side of evaluation: build a system's model and wrap it for lm-eval.
 
-``HarnessLM`` is lm-eval's ``HFLM`` with two changes:
+``HarnessLM`` is lm-eval's ``HFLM`` with three changes:
 
 - ``loglikelihood_rolling`` encodes documents without the tokenizer's BOS.  lm-eval already puts
   its prefix token (BOS) in front of every rolling window as context; with a tokenizer that adds
@@ -11,6 +11,9 @@
   otherwise the plain ``### Instrucción: … ### Respuesta:`` template of
   :mod:`harness.training.data`.  An instruction-tuned adapter is then asked questions in the format
   it was trained on, not in a format it never saw.
+- Log-likelihoods are computed with the LM head on the continuation positions only
+  (:mod:`harness.evaluation.scoring`): the same numbers, without a ``batch × length × vocabulary``
+  tensor of log-probabilities.
 """
 
 from __future__ import annotations
@@ -58,6 +61,33 @@ class HarnessLM(HFLM):
         if has_chat_template(self.tokenizer):
             return super().apply_chat_template(chat_history, add_generation_prompt)
         return render_plain(chat_history, add_generation_prompt)
+
+    def _loglikelihood_tokens(
+        self, requests: list[Any], disable_tqdm: bool = False, override_bs: int | None = None
+    ) -> list[tuple[float, bool]]:
+        """lm-eval's scoring loop with the LM head run on continuation positions only
+        (:mod:`harness.evaluation.scoring`); lm-eval's own loop where that does not apply."""
+        from lm_eval.models.utils import Collator
+        from tqdm import tqdm
+
+        from harness.evaluation.scoring import score_batch, supports_kept_logits
+
+        if self.backend != "causal" or self.batch_size == "auto" or not supports_kept_logits(self.model):
+            return super()._loglikelihood_tokens(requests, disable_tqdm=disable_tqdm, override_bs=override_bs)
+        ordered = Collator(requests, sort_fn=lambda r: (-len(r[1] + r[2]), tuple(r[1] + r[2])))
+        results: list[tuple[float, bool]] = []
+        bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="Running loglikelihood requests")
+        for chunk in ordered.get_batched(n=int(override_bs or self.batch_size)):
+            scores = score_batch(
+                self.model, chunk, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
+            )
+            for (request, _, _), answer in zip(chunk, scores):
+                if request is not None:  # rolling windows are cached per document by the caller
+                    self.cache_hook.add_partial("loglikelihood", request, answer)
+                results.append(answer)
+                bar.update(1)
+        bar.close()
+        return ordered.get_original(results)
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
         """lm-eval's rolling loglikelihood with documents encoded without special tokens."""
