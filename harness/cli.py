@@ -61,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--baseline", required=True, help="the system the others are compared with")
     comp.add_argument("--candidate", action="append", default=None, help="a system to compare (default: all)")
 
-    tasks = sub.add_parser("tasks", help="build the frozen evaluation task data")
-    tasks.add_argument("action", choices=["build"])
+    tasks = sub.add_parser("tasks", help="build the frozen evaluation task data, or print its model-free baselines")
+    tasks.add_argument("action", choices=["build", "baselines"])
     tasks.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -105,6 +105,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         compare_systems(args.run, args.baseline, args.candidate)
         return 0
+    if args.action == "baselines":
+        from harness.evaluation.baselines_cli import main as tasks_baselines
+
+        return tasks_baselines(args.rest)
     from harness.evaluation.build_cli import main as tasks_build
 
     return tasks_build(args.rest)

@@ -56,3 +56,12 @@ def registry():
     from harness.plugins import load_registry
 
     return load_registry(load_entrypoints=False)
+
+
+@pytest.fixture(scope="session")
+def reference_corpus(tmp_path_factory: pytest.TempPathFactory, registry):
+    """The articles of the reference corpus pipeline on the packaged snapshot (about 1.5 min, once)."""
+    from harness.corpus.reference import reference_articles
+
+    articles, _ = reference_articles(tmp_path_factory.mktemp("reference-corpus"), registry)
+    return articles

@@ -40,7 +40,7 @@ PROBE = """
 (function(){
   function order(){return Array.prototype.map.call(document.querySelectorAll('#leaderboard tbody tr'),
     function(r){return r.getAttribute('data-system')+'@'+r.cells[COL].getAttribute('data-sort');});}
-  var th=document.querySelectorAll('#leaderboard thead th')[COL];
+  var th=document.querySelectorAll('#leaderboard thead th[data-column]')[COL];
   th.scrollIntoView({block:'center',inline:'center'});
   var box=th.getBoundingClientRect();
   var report={before:order(), header:th.textContent};

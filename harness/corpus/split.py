@@ -35,26 +35,43 @@ def heldout_manifest(task: str, base_dir: Path) -> Path | None:
     return None
 
 
-def heldout_ids(tasks: list[str], base_dir: Path) -> tuple[set[str], dict[str, str | None]]:
-    """Held-out article ids of every task, and per task the hash of its id list (for the cache key)."""
+def _files_excluded_from(data: dict[str, Any], training: str) -> list[str]:
+    """Manifest files whose articles ``training`` (``dapt`` or ``sft``) must not see; a file that
+    does not say (``excluded_from``) is excluded from all training."""
+    return sorted(
+        name for name, entry in data.get("files", {}).items() if training in entry.get("excluded_from", [training])
+    )
+
+
+def heldout_ids(
+    tasks: list[str], base_dir: Path, training: str = "dapt"
+) -> tuple[set[str], dict[str, str | None]]:
+    """Article ids of every task that ``training`` must not see, and per task a hash of them and of
+    the item files they come from (for the cache key).
+
+    ``dapt``: the manifest's ``heldout_article_ids``; ``sft`` adds its ``sft_excluded_article_ids``
+    (the legal-QA items' articles, which stay in the DAPT corpus).
+    """
     ids: set[str] = set()
     fingerprints: dict[str, str | None] = {}
+    keys = ["heldout_article_ids"] + (["sft_excluded_article_ids"] if training == "sft" else [])
     for task in tasks:
         manifest = heldout_manifest(task, base_dir)
         if manifest is None:
             fingerprints[task] = None
             continue
         data = json.loads(manifest.read_text(encoding="utf-8"))
-        task_ids = sorted(str(i) for i in data.get("heldout_article_ids", []))
+        task_ids = sorted({str(i) for key in keys for i in data.get(key, [])})
         ids.update(task_ids)
         # the ids and the item files: either changing changes what training must not see
-        files = sorted(f"{k}:{v.get('sha256')}" for k, v in data.get("files", {}).items())
+        files = [f"{name}:{data['files'][name].get('sha256')}" for name in _files_excluded_from(data, training)]
         fingerprints[task] = hashlib.sha256("\n".join(task_ids + files).encode()).hexdigest()[:16]
     return ids, fingerprints
 
 
 def heldout_texts(tasks: list[str], base_dir: Path) -> list[str]:
-    """Every string of the frozen items of the tasks (their ``data/*.jsonl`` named in the manifest)."""
+    """Every string of the frozen items the DAPT corpus must not contain (the manifest's files that
+    are excluded from ``dapt``)."""
     from harness.instructions.decontaminate import read_text_file
 
     texts: list[str] = []
@@ -63,7 +80,7 @@ def heldout_texts(tasks: list[str], base_dir: Path) -> list[str]:
         if manifest is None:
             continue
         data = json.loads(manifest.read_text(encoding="utf-8"))
-        for name in sorted(data.get("files", {})):
+        for name in _files_excluded_from(data, "dapt"):
             texts.extend(read_text_file(manifest.parent / name))
     return texts
 
@@ -86,6 +103,15 @@ def dapt_text(article: Article) -> str:
     head = f"{kind}Artículo {label}."
     lines = [article.law_title, where, f"{head} {article.text}"]
     return "\n".join(line for line in lines if line)
+
+
+def focus_first(train: list[Article], focus_ids: set[str], scope: str) -> tuple[list[Article], int]:
+    """``train`` with the focus articles first (``articles``: those ids; ``laws``: every article of
+    their laws), each part in its shuffled order; returns the reordered list and the focus count."""
+    laws = {article_id.split("::", 1)[0] for article_id in focus_ids}
+    inside = [a for a in train if (a.article_id in focus_ids if scope == "articles" else a.law_id in laws)]
+    chosen = {id(a) for a in inside}
+    return inside + [a for a in train if id(a) not in chosen], len(inside)
 
 
 def in_validation(article_id: str, seed: int, fraction: float) -> bool:
@@ -122,7 +148,11 @@ def run_split(
         train = train[: options.max_train_articles]
     write_articles(ctx.workdir / "train.parquet", train)
     write_articles(ctx.workdir / "validation.parquet", validation)
-    write_jsonl(ctx.workdir / "dapt_train.jsonl", (dapt_text(a) for a in train))
+    dapt = train
+    focused = 0
+    if options.dapt_focus is not None:
+        dapt, focused = focus_first(train, heldout_ids(tasks, ctx.base_dir, "sft")[0] - excluded, options.dapt_focus)
+    write_jsonl(ctx.workdir / "dapt_train.jsonl", (dapt_text(a) for a in dapt))
     write_jsonl(ctx.workdir / "dapt_validation.jsonl", (dapt_text(a) for a in validation))
     return {
         "articles": len(articles),
@@ -130,6 +160,8 @@ def run_split(
         "heldout_excluded_by_id": by_id,
         "heldout_excluded_by_text": by_text,
         "heldout_ids": len(excluded),
+        "dapt_focus": options.dapt_focus,
+        "dapt_focus_articles": focused,
         "train": len(train),
         "validation": len(validation),
         "train_words": sum(len(a.text.split()) for a in train),

@@ -52,8 +52,9 @@ def data_fingerprint(path: Any, base_dir: Path) -> dict[str, Any] | None:
     return {"path": str(root.resolve()), "files": len(files), "fingerprint": digest}
 
 
-def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel) -> dict[str, Stage]:
-    """The six corpus stages of ``loaded``'s spec, chained through ``inputs``."""
+def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel | None) -> dict[str, Stage]:
+    """The six corpus stages of ``loaded``'s spec, chained through ``inputs``; without a ``model``
+    the five before ``blocks`` (the only one that tokenizes)."""
     corpus = loaded.spec.corpus
     seed = corpus.split.seed if corpus.split.seed is not None else loaded.spec.seed
 
@@ -102,6 +103,8 @@ def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel) 
     from harness.corpus.split import heldout_ids
 
     _, heldout = heldout_ids(tasks, loaded.base_dir)
+    # a DAPT focus reads the legal-QA articles, which only the sft exclusion lists
+    focus = heldout_ids(tasks, loaded.base_dir, "sft")[1] if corpus.split.dapt_focus else None
     source_config = {
         "format": FORMAT,
         "sources": ident("data_sources", corpus.sources),
@@ -129,7 +132,13 @@ def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel) 
         dedup,
         inputs={"articles": s_structure},
     )
-    split_config = {"format": FORMAT, "split": corpus.split.model_dump(mode="json"), "seed": seed, "heldout": heldout}
+    split_config = {
+        "format": FORMAT,
+        "split": corpus.split.model_dump(mode="json"),
+        "seed": seed,
+        "heldout": heldout,
+        "focus": focus,
+    }
     s_split = Stage(
         "split",
         "split",
@@ -137,22 +146,17 @@ def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel) 
         split,
         inputs={"articles": s_dedup, "source": s_source, "clean": s_clean, "structure": s_structure},
     )
-    blocks_config = {
-        "format": FORMAT,
-        "blocks": corpus.blocks.model_dump(mode="json"),
-        "tokenizer": {
-            "reference": model.reference,
-            "path": str(model.path),
-            "revision": model.revision,
-            "source": model.source,
-        },
-    }
-    s_blocks = Stage("blocks", "blocks", blocks_config, blocks, inputs={"split": s_split})
-    return {
-        "source": s_source,
-        "clean": s_clean,
-        "structure": s_structure,
-        "dedup": s_dedup,
-        "split": s_split,
-        "blocks": s_blocks,
-    }
+    stages = {"source": s_source, "clean": s_clean, "structure": s_structure, "dedup": s_dedup, "split": s_split}
+    if model is not None:
+        blocks_config = {
+            "format": FORMAT,
+            "blocks": corpus.blocks.model_dump(mode="json"),
+            "tokenizer": {
+                "reference": model.reference,
+                "path": str(model.path),
+                "revision": model.revision,
+                "source": model.source,
+            },
+        }
+        stages["blocks"] = Stage("blocks", "blocks", blocks_config, blocks, inputs={"split": s_split})
+    return stages

@@ -19,11 +19,13 @@ from typing import Any
 
 from harness.components import Article
 from harness.errors import DataError
-from harness.evaluation.taskdata import FILES, MANIFEST, file_sha256
+from harness.evaluation.taskdata import EXCLUDED_FROM, FILES, MANIFEST, file_sha256
 from harness.paths import write_atomic, write_json
 
 SIZES = {"ppl": 1000, "mc": 500, "gen": 300, "sum": 200}
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: the Markdown sheet of every legal-QA item with its article, for review by a lawyer
+REVIEW_SHEET = "legal_qa_review.md"
 _HEADING_SPLIT = re.compile(
     r"^(?:LIBRO|T[IÍ]TULO|CAP[IÍ]TULO|SECCI[OÓ]N)\s+(?:[IVXLC]+|\d+|[ÚU]NICO|[A-ZÁÉÍÓÚ]+[OA])\b\.?\s*(.*)$",
     re.IGNORECASE,
@@ -186,20 +188,42 @@ def build_items(articles: list[Article], seed: int, sizes: dict[str, int] | None
     return out
 
 
-def build_tasks(articles: list[Article], out_dir: Path, seed: int, source: dict[str, Any] | None = None) -> dict:
-    """Write ``<task>.jsonl`` files and ``manifest.json`` into ``out_dir``; return the manifest."""
+def legal_qa_rows(articles: list[Article], heldout: set[str], folder: Path | None = None) -> list[dict[str, Any]]:
+    """The hand-written legal-QA items, verified against the articles, as frozen rows."""
+    from harness.evaluation.legal_qa import frozen_rows, read_sources, verify_against_corpus
+
+    sources = read_sources(folder)
+    verify_against_corpus(sources, articles, heldout)
+    return frozen_rows(sources, articles)
+
+
+def build_tasks(
+    articles: list[Article],
+    out_dir: Path,
+    seed: int,
+    source: dict[str, Any] | None = None,
+    legal_qa_dir: Path | None = None,
+) -> dict:
+    """Write ``<task>.jsonl`` files and ``manifest.json`` into ``out_dir``; return the manifest.
+
+    The generated tasks' articles are held out of all training; the legal-QA items' articles
+    (``legal_qa_dir``, default the shipped sources) only of instruction generation.
+    """
+    from harness.evaluation.legal_qa import baselines, review_sheet
+
     items = build_items(articles, seed)
+    heldout = {aid for rows in items.values() for row in rows for aid in row.get("article_ids") or [row["article_id"]]}
+    items["lqa"] = legal_qa_rows(articles, heldout, legal_qa_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Any] = {}
-    heldout: set[str] = set()
     for key, rows in items.items():
         name = FILES[key]
         text = "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
         write_atomic(out_dir / name, text)
         (out_dir / name).chmod(0o644)  # committed files: readable by everyone
-        files[name] = {"items": len(rows), "sha256": file_sha256(out_dir / name)}
-        for row in rows:
-            heldout.update(row.get("article_ids") or [row["article_id"]])
+        files[name] = {"items": len(rows), "sha256": file_sha256(out_dir / name), "excluded_from": EXCLUDED_FROM[key]}
+    write_atomic(out_dir / REVIEW_SHEET, review_sheet(items["lqa"]))
+    (out_dir / REVIEW_SHEET).chmod(0o644)
     manifest = {
         "format_version": FORMAT_VERSION,
         "seed": seed,
@@ -207,6 +231,8 @@ def build_tasks(articles: list[Article], out_dir: Path, seed: int, source: dict[
         "articles_seen": len(articles),
         "files": files,
         "heldout_article_ids": sorted(heldout),
+        "sft_excluded_article_ids": sorted({row["article_id"] for row in items["lqa"]}),
+        "legal_qa_baselines": baselines(items["lqa"]),
     }
     write_json(out_dir / MANIFEST, manifest)
     (out_dir / MANIFEST).chmod(0o644)

@@ -73,11 +73,16 @@ def _metrics_of(task_result: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     return out
 
 
-def summarize(raw: dict[str, Any], iters: int, seed: int = 0) -> dict[str, Any]:
-    """Per task: value, lm-eval stderr, 95% CI and sample count of every metric."""
+def summarize(raw: dict[str, Any], iters: int, seed: int = 0, groups: dict[str, str] | None = None) -> dict[str, Any]:
+    """Per task: value, lm-eval stderr, 95% CI and sample count of every metric, and the title of
+    the task's group; tasks in the order of ``groups`` (the spec's), then lm-eval's."""
     tasks: dict[str, Any] = {}
+    groups = groups or {}
     samples = raw.get("samples", {})
-    for task, result in raw.get("results", {}).items():
+    results = raw.get("results", {})
+    order = [t for t in groups if t in results] + [t for t in results if t not in groups]
+    for task in order:
+        result = results[task]
         if task not in samples:
             continue  # a group row; its members are reported
         per_metric: dict[str, Any] = {}
@@ -93,6 +98,7 @@ def summarize(raw: dict[str, Any], iters: int, seed: int = 0) -> dict[str, Any]:
                 "higher_is_better": higher.get(metric),
             }
         tasks[task] = {
+            "group": groups.get(task, ""),
             "metrics": per_metric,
             "n": len(task_samples),
             "n_samples": raw.get("n-samples", {}).get(task),

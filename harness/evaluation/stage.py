@@ -112,7 +112,7 @@ def run_evaluation(
         "prompt_format": system.prompt_format,
         "prompt_template": "chat" if lm_mod.has_chat_template(tokenizer) else "plain",
         "model": model.describe(),
-        "tasks": res.summarize(raw, settings["bootstrap_iters"], settings["seed"]),
+        "tasks": res.summarize(raw, settings["bootstrap_iters"], settings["seed"], _groups(refs)),
         "limits": config["limits"],
         "samples": samples,
         "eval_wall_time_s": round(wall, 3),
@@ -172,6 +172,14 @@ def eval_stage(
         inputs={name: adapters[name] for name in system.adapters},
         publish_as=f"results/{system.name}",
     )
+
+
+def _groups(refs: list[Any]) -> dict[str, str]:
+    """Task → the title of its shipped group, in the spec's task order (the leaderboard's order)."""
+    from harness.evaluation.catalog import group_titles
+
+    titles = group_titles()
+    return {ref.name: titles.get(ref.group, ref.group) if ref.group else "" for ref in refs}
 
 
 def _warnings(out: dict[str, Any]) -> list[str]:

@@ -21,17 +21,36 @@ log = logging.getLogger("harness")
 
 MANIFEST = "manifest.json"
 #: data key → file name under ``tasks/mx_legal/data``
-FILES = {"ppl": "ppl.jsonl", "mc": "qa_mc.jsonl", "gen": "qa_gen.jsonl", "sum": "sum.jsonl"}
+FILES = {
+    "ppl": "ppl.jsonl",
+    "mc": "qa_mc.jsonl",
+    "gen": "qa_gen.jsonl",
+    "sum": "sum.jsonl",
+    "lqa": "legal_qa.jsonl",
+}
 #: lm-eval task name → data key
-TASKS = {"mx_legal_ppl": "ppl", "mx_legal_qa_mc": "mc", "mx_legal_qa_gen": "gen", "mx_legal_sum": "sum"}
-GROUPS = {"mx_legal": list(TASKS)}
+TASKS = {
+    "mx_legal_ppl": "ppl",
+    "mx_legal_law_id": "mc",
+    "mx_legal_cloze": "gen",
+    "mx_legal_heading": "sum",
+    "mx_legal_qa_closed": "lqa",
+    "mx_legal_qa_open": "lqa",
+    "mx_legal_qa_short": "lqa",
+}
 #: fields of each item that hold text a model could have seen
 TEXT_FIELDS = {
     "ppl": ("text",),
     "mc": ("article", "choices"),
     "gen": ("context", "answer"),
     "sum": ("text", "summary"),
+    "lqa": ("question", "choices", "support", "article", "accept"),
 }
+#: data keys whose articles stay in the DAPT corpus: knowing the law is what DAPT is for, so the
+#: legal-QA articles are kept out of instruction generation (and decontaminated) but not of DAPT
+SFT_ONLY = frozenset({"lqa"})
+#: what a data file's articles are kept out of (the manifest's ``excluded_from``)
+EXCLUDED_FROM = {key: ["sft"] if key in SFT_ONLY else ["dapt", "sft"] for key in FILES}
 
 
 def data_dir() -> Path:
@@ -100,7 +119,7 @@ def _load_cached(key: str, folder: str, sha: str) -> tuple[dict[str, Any], ...]:
 
 
 def load_items(key: str, folder: Path | None = None) -> list[dict[str, Any]]:
-    """The verified items of one task (``ppl``, ``mc``, ``gen`` or ``sum``)."""
+    """The verified items of one data key (``ppl``, ``mc``, ``gen``, ``sum`` or ``lqa``)."""
     folder = folder or data_dir()
     path = verify(key, folder)
     return list(_load_cached(key, str(folder), file_sha256(path)))
@@ -111,11 +130,17 @@ def heldout_article_ids(folder: Path | None = None) -> set[str]:
     return set(read_manifest(folder).get("heldout_article_ids", []))
 
 
+def sft_excluded_article_ids(folder: Path | None = None) -> set[str]:
+    """Article ids kept out of instruction generation only (the legal-QA items' articles)."""
+    return set(read_manifest(folder).get("sft_excluded_article_ids", []))
+
+
 def _keys_for(task_names: list[str]) -> list[str]:
+    from harness.evaluation.catalog import expand
+
     keys: list[str] = []
     for name in task_names:
-        names = GROUPS.get(name, [name])
-        for task in names:
+        for task in expand(name):
             key = TASKS.get(task)
             if key is None:
                 log.warning("no frozen data for task %r: it is skipped for decontamination", task)

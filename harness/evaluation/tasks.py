@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from harness.errors import DataError, SpecError
-from harness.evaluation.catalog import resolve_task, shipped_tasks
-from harness.evaluation.taskdata import GROUPS, TASKS, manifest_hash
+from harness.evaluation.catalog import expand, group_of, resolve_task, shipped_groups, shipped_tasks
+from harness.evaluation.taskdata import TASKS, manifest_hash
 from harness.paths import tasks_dir
 
 
@@ -29,10 +29,37 @@ class TaskRef:
     kind: str  # shipped | path | lm_eval
     include_path: Path | None = None
     identity: dict[str, Any] = field(default_factory=dict)
+    #: the shipped group it belongs to (the leaderboard groups its columns by it)
+    group: str | None = None
 
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _sha_files(paths: list[Path], root: Path) -> str:
+    """One hash over several files, their names (relative to ``root``) included."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _shipped_identity(task: str, yaml_path: Path | None) -> dict[str, Any]:
+    """What a shipped task's results depend on: the YAMLs and code of its folder, and its data
+    (the ``mx_legal`` data manifest, or every file of the folder's ``data/``)."""
+    if yaml_path is None:
+        return {}
+    folder = yaml_path.parent
+    ident: dict[str, Any] = {
+        "yaml": _sha(yaml_path),
+        "folder": _sha_files(sorted([*folder.glob("*.yaml"), *folder.glob("*.py")]), folder),
+    }
+    if task in TASKS:
+        ident["data_manifest"] = manifest_hash()[:16]
+    elif (folder / "data").is_dir():
+        ident["data"] = _sha_files(sorted(p for p in (folder / "data").rglob("*") if p.is_file()), folder)
+    return ident
 
 
 class _NamesLoader(yaml.SafeLoader):
@@ -64,12 +91,9 @@ def resolve_tasks(names: list[str], base_dir: Path) -> list[TaskRef]:
         except LookupError as exc:
             raise SpecError(str(exc), field=f"evaluation.tasks[{i}]") from None
         if kind == "shipped":
-            for task in GROUPS.get(name, [name]):
-                yaml_path = shipped_tasks().get(task, path)
-                ident = {"yaml": _sha(yaml_path)} if yaml_path else {}
-                if task in TASKS:
-                    ident["data_manifest"] = manifest_hash()[:16]
-                refs.append(TaskRef(task, "shipped", tasks_dir(), ident))
+            for task in expand(name):
+                ident = _shipped_identity(task, shipped_tasks().get(task, path))
+                refs.append(TaskRef(task, "shipped", tasks_dir(), ident, group_of(task)))
         elif kind == "path":
             assert path is not None
             files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
@@ -88,7 +112,7 @@ def effective_limits(refs: list[TaskRef], limit: int | None, task_limits: dict[s
     """Per task: ``task_limits`` wins, then the run/spec ``limit``."""
     known = {ref.name for ref in refs}
     for name in task_limits:
-        if name not in known and name not in GROUPS:
+        if name not in known and name not in shipped_groups():
             raise SpecError(
                 f"task_limits names {name!r}, which is not one of the tasks run: {', '.join(sorted(known))}",
                 field="evaluation.task_limits",
@@ -96,7 +120,7 @@ def effective_limits(refs: list[TaskRef], limit: int | None, task_limits: dict[s
     out: dict[str, int | None] = {}
     for ref in refs:
         group_limit = next(
-            (task_limits[g] for g, members in GROUPS.items() if ref.name in members and g in task_limits),
+            (task_limits[g] for g, members in shipped_groups().items() if ref.name in members and g in task_limits),
             None,
         )
         out[ref.name] = task_limits.get(ref.name, group_limit if group_limit is not None else limit)

@@ -23,6 +23,8 @@ def render_card(record: dict[str, Any], settings: dict[str, Any]) -> str:
         "",
         f"{total:,} instruction/response pairs generated from {record['articles']:,} training articles "
         f"of {record['laws']:,} laws (train split only; validation and evaluation articles are never used).",
+        f"{record.get('evaluation_articles_excluded', 0):,} evaluation articles of the training split (the "
+        "legal-QA items' articles, which stay in the DAPT corpus) were kept out of instruction generation.",
         "",
         f"- budget: {settings['budget']:,} pairs; requested mix: {_mix(settings['task_types'])}",
         f"- generators: {', '.join(record['by_generator']) or 'none'}",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.components import Article, InstructionPair
+from harness.corpus.split import heldout_ids
 from harness.instructions.articles import read_articles
 from harness.instructions.budget import allocate, trim_to_mix
 from harness.instructions.card import render_card
@@ -61,6 +62,9 @@ def instructions_stage(loaded: LoadedSpec, registry: Registry, corpus: dict[str,
     )
     for ref in section.generators:
         registry.build("instruction_generators", ref)  # bad options: a SpecError naming the component
+    # the evaluation articles the split left in the training corpus (the legal-QA items' articles,
+    # which DAPT may read) must not become instructions
+    excluded, excluded_key = heldout_ids(loaded.spec.corpus.split.exclude_heldout_from, loaded.base_dir, "sft")
     config = {
         "format": STAGE_FORMAT,
         "generators": [registry.identity("instruction_generators", ref) for ref in section.generators],
@@ -73,12 +77,14 @@ def instructions_stage(loaded: LoadedSpec, registry: Registry, corpus: dict[str,
             "eval_texts": len(eval_texts.texts),
             "missing": eval_texts.missing,
         },
+        "excluded_articles": excluded_key,
         "seed": seed,
     }
 
     def execute(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
-        articles = read_articles(inputs["split"] / "train.parquet")
-        return build_dataset(articles, section, registry, seed, eval_texts, config, ctx)
+        train = read_articles(inputs["split"] / "train.parquet")
+        articles = [a for a in train if a.article_id not in excluded]
+        return build_dataset(articles, section, registry, seed, eval_texts, config, ctx, len(train) - len(articles))
 
     return Stage(
         name="instructions",
@@ -124,8 +130,10 @@ def build_dataset(
     eval_texts: EvalTexts,
     settings: dict[str, Any],
     ctx: StageContext,
+    excluded_articles: int = 0,
 ) -> dict[str, Any]:
-    """Generate, filter, decontaminate and write ``instructions.jsonl`` and ``dataset_card.md``."""
+    """Generate, filter, decontaminate and write ``instructions.jsonl`` and ``dataset_card.md``;
+    ``excluded_articles`` evaluation articles were kept out of ``articles`` beforehand."""
     ctx = dataclasses.replace(ctx, seed=seed)
     for note in eval_texts.missing:
         ctx.warn(f"decontamination: no evaluation texts from {note}; pairs are not checked against them")
@@ -159,6 +167,7 @@ def build_dataset(
     record: dict[str, Any] = {
         "pairs": len(final),
         "articles": len(articles),
+        "evaluation_articles_excluded": excluded_articles,
         "laws": len(categories),
         "generated": sum(len(run.pairs) for run in runs),
         "removed": filtered,

@@ -34,6 +34,11 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", text).lower())
 
 
+def content_words(text: str) -> list[str]:
+    """Tokens without the common Spanish function words (the unit of word-overlap baselines)."""
+    return [word for word in tokens(text) if word not in _ES_WORDS]
+
+
 def normalize(text: str) -> str:
     """Case- and space-folded text for exact-duplicate keys."""
     return " ".join(tokens(text))

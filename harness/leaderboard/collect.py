@@ -56,7 +56,15 @@ def collect(run_dirs: list[Path]) -> Leaderboard:
         for system in _systems(run_dir, manifest):
             entry = _entry(run_dir, manifest, summary.run, system, columns, board.notes)
             board.entries.append(entry)
-    board.columns = sorted(columns.values(), key=lambda c: (c.task, c.metric, c.filter))
+    # columns grouped (legal tasks, general Spanish, …), groups and tasks in the order they first
+    # appear (the spec's task order), metrics by name
+    rank: dict[str, int] = {}
+    for column in columns.values():
+        rank.setdefault(column.group, len(rank))
+        rank.setdefault("task:" + column.task, len(rank))
+    board.columns = sorted(
+        columns.values(), key=lambda c: (rank[c.group], rank["task:" + c.task], c.metric, c.filter)
+    )
     return board
 
 

@@ -28,6 +28,8 @@ class MetricColumn:
     metric: str
     filter: str = "none"
     higher_is_better: bool = True
+    #: the title of the task's group ("Mexican law", "general Spanish"); empty for other tasks
+    group: str = ""
 
     @property
     def key(self) -> str:

@@ -37,7 +37,8 @@ def metrics_of(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dic
 def _harness_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
     directions = (results.get("lm_eval") or {}).get("higher_is_better") or {}
     out: dict[str, MetricValue] = {}
-    for task in sorted(results["tasks"]):
+    for task in results["tasks"]:
+        group = str((results["tasks"][task] or {}).get("group") or "")
         for name, cell in sorted(((results["tasks"][task] or {}).get("metrics") or {}).items()):
             value = number(cell.get("value")) if isinstance(cell, dict) else None
             if value is None:
@@ -47,7 +48,11 @@ def _harness_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) 
             if not isinstance(hib, bool):
                 hib = (directions.get(task) or {}).get(metric)
             column = MetricColumn(
-                task, metric, filter_ or "none", hib if isinstance(hib, bool) else default_higher_is_better(metric)
+                task,
+                metric,
+                filter_ or "none",
+                hib if isinstance(hib, bool) else default_higher_is_better(metric),
+                group,
             )
             columns.setdefault(column.key, column)
             stderr = number(cell.get("stderr"))

@@ -28,6 +28,8 @@ class Column:
     title: str
     numeric: bool = False
     higher_is_better: bool | None = None
+    #: the metric's task group ("Mexican law", "general Spanish"), shown above its columns
+    group: str = ""
 
 
 def format_number(value: float | None) -> str:
@@ -70,9 +72,28 @@ def columns(board: Leaderboard, with_run: bool | None = None) -> list[Column]:
     out += [Column("system", "system"), Column("model", "model (source)"), Column("adapters", "adapters")]
     out += [Column("prompts", "prompts")]
     arrow = {True: "↑", False: "↓"}
-    out += [Column(c.key, f"{c.key} {arrow[c.higher_is_better]}", True, c.higher_is_better) for c in board.columns]
+    out += [
+        Column(c.key, f"{c.key} {arrow[c.higher_is_better]}", True, c.higher_is_better, c.group) for c in board.columns
+    ]
     out += [Column(attr, title, True, hib) for attr, title, hib in COST_COLUMNS]
     return out
+
+
+def grouped(cols: list[Column]) -> bool:
+    """Whether the metric columns come from more than one task group (then formats show groups)."""
+    return len({c.group for c in cols if c.numeric and "/" in c.id}) > 1
+
+
+def group_spans(cols: list[Column]) -> list[tuple[str, int]]:
+    """Consecutive runs of columns with the same group: ``[("", 5), ("Mexican law", 9), …]``."""
+    spans: list[tuple[str, int]] = []
+    for col in cols:
+        group = col.group if "/" in col.id else ""
+        if spans and spans[-1][0] == group:
+            spans[-1] = (group, spans[-1][1] + 1)
+        else:
+            spans.append((group, 1))
+    return spans
 
 
 def rows(board: Leaderboard, cols: list[Column]) -> list[list[Cell]]:

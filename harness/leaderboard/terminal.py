@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from harness.leaderboard.table import columns, rows
+from harness.leaderboard.table import columns, grouped, rows
 
 if TYPE_CHECKING:
     from harness.leaderboard.model import Leaderboard
@@ -27,8 +27,10 @@ def build_table(board: Leaderboard) -> Table:
         caption = f"base model: {model} ({source})" if source else f"base model: {model}"
         cols = [c for c in cols if c.id != "model"]
     table = Table(title=f"leaderboard: {title}", caption=caption, show_lines=False, header_style="bold")
+    show_groups = grouped(cols)
     for col in cols:
-        table.add_column(col.title, justify="right" if col.numeric else "left", overflow="fold")
+        header = f"{col.group}\n{col.title}" if show_groups and col.group else col.title
+        table.add_column(header, justify="right" if col.numeric else "left", overflow="fold")
     for row in rows(board, cols):
         table.add_row(*(Text(cell.text, style=BEST_STYLE if cell.best else "") for cell in row))
     return table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from harness.spec.common import ComponentRef, Strict
@@ -20,6 +22,10 @@ class SplitSection(Strict):
     #: their ``heldout_ngram``-grams found in the tasks' frozen items; null turns the check off
     heldout_overlap: float | None = Field(0.5, gt=0, le=1)
     heldout_ngram: int = Field(13, ge=3)
+    #: put the DAPT texts of the evaluated legal-QA items' articles (``articles``) or of every
+    #: article of their laws (``laws``) first, so that a capped block budget (the CPU profile)
+    #: reads them; the rest of the corpus follows in its shuffled order
+    dapt_focus: Literal["articles", "laws"] | None = None
 
 
 class BlocksSection(Strict):

@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, ClassVar
 
 from harness.components import ReportFormat
-from harness.leaderboard.table import columns, rows
+from harness.leaderboard.table import columns, grouped, rows
 from harness.leaderboard.terminal import render_text
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ class MarkdownFormat(ReportFormat):
         lines = ["# Leaderboard", ""]
         for run in board.runs:
             lines.append(f"- run `{run.run}` (profile {run.profile or '?'}, seed {run.seed}, git {run.git_sha or '?'})")
-        lines += ["", "| " + " | ".join(_escape_md(c.title) for c in cols) + " |"]
+        # Markdown has no header cells spanning columns: the group leads each metric's title
+        titles = [f"{c.group}: {c.title}" if grouped(cols) and c.group else c.title for c in cols]
+        lines += ["", "| " + " | ".join(_escape_md(t) for t in titles) + " |"]
         lines.append("| " + " | ".join("---:" if c.numeric else "---" for c in cols) + " |")
         for row in rows(board, cols):
             cells = [f"**{_escape_md(c.text)}**" if c.best and c.text else _escape_md(c.text) for c in row]

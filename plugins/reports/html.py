@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from harness.components import ReportFormat
 from harness.leaderboard import plots
-from harness.leaderboard.table import columns, rows
+from harness.leaderboard.table import columns, group_spans, grouped, rows
 
 if TYPE_CHECKING:
     from harness.leaderboard.model import Leaderboard
@@ -20,6 +20,7 @@ h1{font-size:1.4rem} h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.85rem}
 th,td{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}
 th{background:#f0f3f5;cursor:pointer;user-select:none;white-space:nowrap}
+th.group{cursor:default;text-align:center;background:#e2e8ec}
 th[aria-sort=ascending]::after{content:" \\25B2"} th[aria-sort=descending]::after{content:" \\25BC"}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.best{background:#d8f3dc;font-weight:bold}
@@ -31,7 +32,7 @@ td.best{background:#d8f3dc;font-weight:bold}
 SCRIPT = """
 (function(){
   var table=document.getElementById('leaderboard');
-  var heads=table.tHead.rows[0].cells;
+  var heads=table.tHead.rows[table.tHead.rows.length-1].cells;
   function key(row,i){
     var c=row.cells[i], v=c.getAttribute('data-sort');
     return v===null||v===''?null:(isNaN(Number(v))?v:Number(v));
@@ -80,7 +81,15 @@ class HTMLFormat(ReportFormat):
                 f"<li><code>{esc(run.run)}</code> — created {esc(run.created)}, profile {esc(run.profile)}, "
                 f"seed {esc(str(run.seed))}, git {esc(run.git_sha)}; {esc(hardware)}</li>"
             )
-        parts += ["</ul>", '<div class="scroll"><table id="leaderboard"><thead><tr>']
+        parts += ["</ul>", '<div class="scroll"><table id="leaderboard"><thead>']
+        if grouped(cols):
+            spans = group_spans(cols)
+            parts.append(
+                '<tr class="groups">'
+                + "".join(f'<th colspan="{n}" class="group">{esc(name)}</th>' for name, n in spans)
+                + "</tr>"
+            )
+        parts.append("<tr>")
         for col in cols:
             hint = (
                 ""

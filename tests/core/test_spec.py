@@ -57,7 +57,12 @@ def test_shipped_specs_validate(capsys: pytest.CaptureFixture[str]) -> None:
             "systems[2]",
             "duplicate system name 'base+dapt'",
         ),
-        ("tasks: [mx_legal]", "tasks: [mx_legal_pplx]", "evaluation.tasks[0]", "did you mean mx_legal_ppl"),
+        (
+            "tasks: [mx_legal, es_general]",
+            "tasks: [mx_legal_pplx, es_general]",
+            "evaluation.tasks[0]",
+            "did you mean mx_legal_ppl",
+        ),
         (
             # a swept arm expands the system's name: the gate needs the name the run evaluates
             "  dapt_trainable: false",

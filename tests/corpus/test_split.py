@@ -75,6 +75,48 @@ def test_text_check_can_be_turned_off_and_tightened(tmp_path: Path, task: Path) 
     assert train == set()
 
 
+def test_legal_qa_articles_stay_in_dapt_but_not_in_sft(tmp_path: Path, task: Path) -> None:
+    """A file excluded from ``sft`` only (the legal-QA items, with their article text) neither
+    drops its articles from the DAPT split nor counts as held-out text; instruction generation
+    gets its ids."""
+    data = task / "data"
+    (data / "legal_qa.jsonl").write_text(json.dumps({"id": "q", "article_id": "c::body::2", "article": OTHER}) + "\n")
+    manifest = json.loads((data / "manifest.json").read_text())
+    manifest["files"]["legal_qa.jsonl"] = {"items": 1, "sha256": "z", "excluded_from": ["sft"]}
+    manifest["sft_excluded_article_ids"] = ["c::body::2"]
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    _, train = _split(tmp_path, [_article("a::body::1", HELD), _article("c::body::2", OTHER)])
+    assert train == {"c::body::2"}
+    assert heldout_ids(["task"], tmp_path)[0] == {"a::body::1"}
+    assert heldout_ids(["task"], tmp_path, "sft")[0] == {"a::body::1", "c::body::2"}
+    # the DAPT split's key does not follow the legal-QA file; instruction generation's does
+    before = {t: heldout_ids(["task"], tmp_path, t)[1]["task"] for t in ("dapt", "sft")}
+    manifest["files"]["legal_qa.jsonl"]["sha256"] = "w"
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    after = {t: heldout_ids(["task"], tmp_path, t)[1]["task"] for t in ("dapt", "sft")}
+    assert after["dapt"] == before["dapt"] and after["sft"] != before["sft"]
+
+
+def test_dapt_focus_puts_the_legal_qa_articles_or_laws_first(tmp_path: Path, task: Path) -> None:
+    data = task / "data"
+    manifest = json.loads((data / "manifest.json").read_text())
+    manifest["sft_excluded_article_ids"] = ["q::body::3"]
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    articles = [_article(f"{law}::body::{i}", f"{OTHER} {law} {i}") for law in "pqr" for i in range(1, 6)]
+
+    def dapt_laws(run: str, **options) -> tuple[list[str], dict]:
+        record, _ = _split(tmp_path, articles, run, **options)
+        texts = (tmp_path / run / "out" / "dapt_train.jsonl").read_text().splitlines()
+        return [json.loads(t)["text"].split("\n")[0] for t in texts], record
+
+    plain, record = dapt_laws("plain")
+    assert record["dapt_focus_articles"] == 0 and len(plain) == 15
+    first, record = dapt_laws("articles", dapt_focus="articles")
+    assert record["dapt_focus_articles"] == 1 and first[0] == "Ley q" and sorted(first) == sorted(plain)
+    by_law, record = dapt_laws("laws", dapt_focus="laws")
+    assert record["dapt_focus_articles"] == 5 and by_law[:5] == ["Ley q"] * 5
+
+
 def test_heldout_fingerprint_follows_the_item_files(tmp_path: Path, task: Path) -> None:
     before = heldout_ids(["task"], tmp_path)[1]["task"]
     manifest = task / "data" / "manifest.json"
@@ -84,31 +126,16 @@ def test_heldout_fingerprint_follows_the_item_files(tmp_path: Path, task: Path) 
     assert heldout_ids(["task"], tmp_path)[1]["task"] != before
 
 
-def test_shipped_task_data_matches_the_packaged_corpus(write_spec, registry, tiny_model, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_shipped_task_data_matches_the_packaged_corpus(reference_corpus) -> None:
     """Every held-out id of ``mx_legal`` names an article the packaged corpus pipeline produces today.
 
-    The frozen items are built from the dedup output (``harness tasks build --articles``); a change to
-    a cleaner or the structurer that renames articles must come with rebuilt task data.
+    The frozen items are built from the dedup output (``harness tasks build``); a change to a cleaner
+    or the structurer that renames articles must come with rebuilt task data.
     """
-    from harness.corpus.stages import corpus_stages
     from harness.evaluation.taskdata import heldout_article_ids
-    from harness.spec.load import load_spec
 
-    spec = write_spec(
-        "  sources: [snapshot]\n"
-        "  cleaners: [unicode_repair, page_furniture, reform_notes, unwrap_lines, numeric_tables, quality]\n"
-        "  structurer: mx_articles\n"
-        "  dedup: [exact, {name: minhash, options: {threshold: 0.9}}]"
-    )
-    stages = corpus_stages(load_spec(spec, profile="cpu"), registry, tiny_model)
-    outputs: dict[str, Path] = {}
-    for name in ("source", "clean", "structure", "dedup"):
-        stage = stages[name]
-        ctx = StageContext(name, tmp_path / name, tmp_path / "scratch" / name, tmp_path)
-        ctx.workdir.mkdir(parents=True)
-        stage.execute(ctx, {role: outputs[up.name] for role, up in stage.inputs.items()})
-        outputs[name] = ctx.workdir
-    produced = {a.article_id for a in load_articles(outputs["dedup"] / "articles.parquet")}
+    produced = {a.article_id for a in reference_corpus}
     heldout = heldout_article_ids()
     assert len(heldout) > 3000
     assert sorted(heldout - produced) == []

@@ -79,13 +79,13 @@ def test_eval_stage_shipped_and_user_task(tmp_path, tiny_model, eval_registry):
     from harness.evaluation.stage import eval_stage
 
     write_user_task(tmp_path / "user")
-    loaded = load(tmp_path, ["mx_legal_ppl", "mx_legal_qa_mc", "user/user_mc.yaml"], {"mx_legal_ppl": 2})
+    loaded = load(tmp_path, ["mx_legal_ppl", "mx_legal_law_id", "user/user_mc.yaml"], {"mx_legal_ppl": 2})
     stage = eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None)
     assert stage.kind == "eval" and stage.name == "eval/base"
-    assert stage.config["limits"] == {"mx_legal_ppl": 2, "mx_legal_qa_mc": 3, "user_mc": 3}
+    assert stage.config["limits"] == {"mx_legal_ppl": 2, "mx_legal_law_id": 3, "user_mc": 3}
     record, out = run_stage(stage, tmp_path)
     results = json.loads((out / "results.json").read_text())
-    assert set(results["tasks"]) == {"mx_legal_ppl", "mx_legal_qa_mc", "user_mc"}
+    assert set(results["tasks"]) == {"mx_legal_ppl", "mx_legal_law_id", "user_mc"}
     ppl = results["tasks"]["mx_legal_ppl"]["metrics"]["word_perplexity"]
     low, high = ppl["ci95"]
     assert low <= ppl["value"] <= high
@@ -104,10 +104,13 @@ def test_limit_argument_overrides_spec(tmp_path, tiny_model, eval_registry):
     stage = eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, 1)
     assert set(stage.config["limits"].values()) == {1}
     assert set(stage.config["limits"]) == {
+        "mx_legal_qa_closed",
+        "mx_legal_qa_open",
+        "mx_legal_qa_short",
         "mx_legal_ppl",
-        "mx_legal_qa_mc",
-        "mx_legal_qa_gen",
-        "mx_legal_sum",
+        "mx_legal_law_id",
+        "mx_legal_cloze",
+        "mx_legal_heading",
     }
     other = eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, 2)
     assert other.compute_key() != stage.compute_key()
@@ -164,7 +167,7 @@ def test_instruction_format_renders_the_sft_template_and_leaves_perplexity_alone
     from harness.evaluation.stage import eval_stage
     from harness.training.data import PLAIN_PROMPT
 
-    loaded = load(tmp_path, ["mx_legal_ppl", "mx_legal_qa_mc", "mx_legal_qa_gen"], {"mx_legal_ppl": 2})
+    loaded = load(tmp_path, ["mx_legal_ppl", "mx_legal_law_id", "mx_legal_cloze"], {"mx_legal_ppl": 2})
     outs = {}
     for fmt in ("plain", "instruction"):
         stage = eval_stage(loaded, eval_registry, SystemPlan("base", [], prompt_format=fmt), tiny_model, {}, None)
@@ -182,12 +185,12 @@ def test_instruction_format_renders_the_sft_template_and_leaves_perplexity_alone
         return json.loads(line)["arguments"]
 
     head = PLAIN_PROMPT.split("{instruction}")[0]
-    mc_plain, mc_instr = first_args("plain", "mx_legal_qa_mc"), first_args("instruction", "mx_legal_qa_mc")
+    mc_plain, mc_instr = first_args("plain", "mx_legal_law_id"), first_args("instruction", "mx_legal_law_id")
     context, choice = _context_and_continuation(mc_instr)
     assert context.startswith(head) and context.endswith("### Respuesta:\n")
     assert not choice.startswith(" ")  # lm-eval drops the target delimiter after a template
     assert not _context_and_continuation(mc_plain)[0].startswith(head)
-    assert _context_and_continuation(first_args("instruction", "mx_legal_qa_gen"))[0].startswith(head)
+    assert _context_and_continuation(first_args("instruction", "mx_legal_cloze"))[0].startswith(head)
     ppl = [r["tasks"]["mx_legal_ppl"]["metrics"]["word_perplexity"]["value"] for r in (plain, instr)]
     assert ppl[0] == ppl[1]
     # the key differs: a cached plain evaluation is never reused for the instruction format

@@ -59,19 +59,46 @@ def test_build_is_deterministic_and_disjoint(monkeypatch):
     assert len(mc["choices"]) == 4 and mc["choices"][mc["gold"]].startswith("LEY NÚMERO")
 
 
+LEGAL_QA = """\
+law_id: L3
+law_title: LEY NÚMERO 3
+items:
+  - id: l3-item
+    article: "{label}"
+    kind: autoridad
+    question: "Según la Ley Número 3, ¿quién resuelve el procedimiento?"
+    choices: [la autoridad competente, el juez, el congreso, la secretaría]
+    answer_index: 0
+    support: "{support}"
+"""
+
+
 def test_build_writes_manifest_and_load_verifies(tmp_path: Path, monkeypatch):
     monkeypatch.setattr("harness.evaluation.build.SIZES", SMALL)
-    manifest = build_tasks(_articles(), tmp_path, seed=0)
+    built = build_items(_articles(), seed=0, sizes=SMALL)
+    heldout = {a for rows in built.values() for r in rows for a in r.get("article_ids") or [r["article_id"]]}
+    free = next(a for a in _articles() if a.article_id not in heldout and a.law_id == "L3")
+    sources = tmp_path / "legal_qa"
+    sources.mkdir()
+    (sources / "L3.yaml").write_text(LEGAL_QA.format(label=free.label, support=free.text[:60]), encoding="utf-8")
+    data = tmp_path / "data"
+    manifest = build_tasks(_articles(), data, seed=0, legal_qa_dir=sources)
     assert manifest["files"]["ppl.jsonl"]["items"] == 60
     assert len(manifest["heldout_article_ids"]) >= 60 + 40 + 30 + 20
-    assert taskdata.load_items("mc", tmp_path)[0]["id"] == "mc-0000"
-    path = tmp_path / "qa_mc.jsonl"
+    # the legal-QA item's article is kept out of instruction generation only
+    assert manifest["sft_excluded_article_ids"] == [free.article_id]
+    assert manifest["files"]["legal_qa.jsonl"]["excluded_from"] == ["sft"]
+    assert manifest["files"]["ppl.jsonl"]["excluded_from"] == ["dapt", "sft"]
+    assert "l3-item" in (data / "legal_qa_review.md").read_text(encoding="utf-8")
+    assert taskdata.load_items("mc", data)[0]["id"] == "mc-0000"
+    assert taskdata.load_items("lqa", data)[0]["article"] == free.text
+    path = data / "qa_mc.jsonl"
     path.write_text(path.read_text(encoding="utf-8").replace("LEY", "LEX", 1), encoding="utf-8")
     with pytest.raises(DataError, match="does not match its manifest"):
-        taskdata.load_items("mc", tmp_path)
-    (tmp_path / "manifest.json").unlink()
+        taskdata.load_items("mc", data)
+    (data / "manifest.json").unlink()
     with pytest.raises(DataError, match="harness tasks build"):
-        taskdata.load_items("ppl", tmp_path)
+        taskdata.load_items("ppl", data)
 
 
 def test_shipped_data_matches_manifest_and_sizes():
@@ -85,7 +112,7 @@ def test_shipped_data_matches_manifest_and_sizes():
 
 
 def test_iter_eval_texts_covers_every_field():
-    texts = list(taskdata.iter_eval_texts(["mx_legal_qa_mc", "not_a_shipped_task"]))
+    texts = list(taskdata.iter_eval_texts(["mx_legal_law_id", "not_a_shipped_task"]))
     first = taskdata.load_items("mc")[0]
     assert first["article"] in texts and all(c in texts for c in first["choices"])
     group = set(taskdata.iter_eval_texts(["mx_legal"]))

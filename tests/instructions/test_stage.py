@@ -126,6 +126,36 @@ def test_only_train_articles_are_used(tmp_path: Path, law_articles: list[Article
     assert {json.loads(line)["law_id"] for line in text.splitlines()} <= {a.law_id for a in law_articles[:60]}
 
 
+def test_legal_qa_articles_never_become_instructions(tmp_path: Path, law_articles: list[Article], instr_registry):
+    """The legal-QA items' articles stay in the DAPT split but the stage drops them by id, with
+    decontamination off too; with it on, a sister law's copy of one (another id) is caught by text."""
+    from harness.evaluation.taskdata import heldout_article_ids, load_items, sft_excluded_article_ids
+
+    rows = load_items("lqa")[:30]
+    qa = [
+        Article(r["law_id"], r["law_title"], "ley", "body", r["article_label"], 1, [], r["article"]) for r in rows
+    ]
+    assert {a.article_id for a in qa} == {r["article_id"] for r in rows}
+    sister = Article("OTRA", "LEY HERMANA", "ley", "body", "7", 7, [], rows[0]["article"])
+    split = tmp_path / "split"
+    split.mkdir()
+    write_articles(split / "train.parquet", [*qa, sister, *law_articles[:40]])
+    excluded = {(r["law_id"], r["article_label"]) for r in rows}
+    evaluation = sft_excluded_article_ids() | heldout_article_ids()
+    for decontaminate in (False, True):
+        section = {"budget": 400, "decontamination": {"enabled": decontaminate}, "filters": {"max_per_article": 0}}
+        stage = instructions_stage(make_loaded(tmp_path, section), instr_registry, {"split": split_stage()})
+        ctx = make_ctx(tmp_path / str(decontaminate))
+        record = stage.execute(ctx, {"split": split})
+        pairs = [json.loads(line) for line in (ctx.workdir / "instructions.jsonl").read_text().splitlines()]
+        # the fixture's own articles include some evaluation articles too
+        assert record["evaluation_articles_excluded"] == len(qa) + len(evaluation & {a.article_id for a in law_articles[:40]})
+        assert not {(p["law_id"], p["article_label"]) for p in pairs} & excluded
+        assert any(p["law_id"] == "OTRA" for p in pairs) is not decontaminate
+        card = (ctx.workdir / "dataset_card.md").read_text()
+        assert f"{record['evaluation_articles_excluded']} evaluation articles of the training split" in card
+
+
 def test_unknown_task_type_warns_and_falls_back(tmp_path: Path, split_dir: Path, instr_registry) -> None:
     section = {"budget": 40, "task_types": {"exqa": 0.5, "nli": 0.5}, "decontamination": {"tasks": []}}
     stage = instructions_stage(make_loaded(tmp_path, section), instr_registry, {"split": split_stage()})

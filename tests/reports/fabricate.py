@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-TASKS = ("mx_legal_qa_mc", "mx_legal_ppl")
+TASKS = ("mx_legal_law_id", "mx_legal_ppl")
 
 
 def _mc_samples(rng: random.Random, n: int, p: float) -> list[dict[str, Any]]:
@@ -80,7 +80,7 @@ def lm_eval_output(quality: float, n: int = 60, seed: int = 0) -> dict[str, Any]
     """What ``lm_eval.simple_evaluate(..., log_samples=True)`` returns for two tasks."""
     rng = random.Random(seed)
     per_task = {
-        "mx_legal_qa_mc": _mc_samples(rng, n, 0.25 + 0.5 * quality),
+        "mx_legal_law_id": _mc_samples(rng, n, 0.25 + 0.5 * quality),
         "mx_legal_ppl": _ppl_samples(rng, n, 6.0 - 2.0 * quality),
     }
     return {
@@ -90,7 +90,7 @@ def lm_eval_output(quality: float, n: int = 60, seed: int = 0) -> dict[str, Any]
         "versions": {task: 1.0 for task in per_task},
         "n-shot": {task: 0 for task in per_task},
         "higher_is_better": {
-            "mx_legal_qa_mc": {"acc": True, "acc_norm": True},
+            "mx_legal_law_id": {"acc": True, "acc_norm": True},
             "mx_legal_ppl": {"word_perplexity": False, "byte_perplexity": False, "bits_per_byte": False},
         },
         "n-samples": {task: {"original": n, "effective": n} for task in per_task},
@@ -121,9 +121,9 @@ def write_results(folder: Path, quality: float, n: int = 60, seed: int = 0, styl
     else:
         results = {k: v for k, v in raw.items() if k != "samples"}
         results["eval_seconds"] = 12.5
-        acc = results["results"]["mx_legal_qa_mc"]["acc,none"]
+        acc = results["results"]["mx_legal_law_id"]["acc,none"]
         # the harness's own 95% CI for accuracy, as an extra beside lm-eval's stderr
-        results["ci95"] = {"mx_legal_qa_mc": {"acc,none": [max(0.0, acc - 0.1), min(1.0, acc + 0.1)]}}
+        results["ci95"] = {"mx_legal_law_id": {"acc,none": [max(0.0, acc - 0.1), min(1.0, acc + 0.1)]}}
         for task, samples in raw["samples"].items():
             with (folder / f"samples_{task}.jsonl").open("w", encoding="utf-8") as handle:
                 for sample in samples:

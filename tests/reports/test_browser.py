@@ -39,7 +39,7 @@ def _values(order: list[str]) -> list[float]:
 
 
 def test_sorting_a_metric_column_reorders_rows(page: Path) -> None:
-    column = driver.column_index(page, "mx_legal_qa_mc/acc")
+    column = driver.column_index(page, "mx_legal_law_id/acc")
     once = driver.probe(page, column, clicks=1)
     assert once["hit"], "the header is not where the page draws it"
     assert once["rows"] == 8

@@ -23,7 +23,7 @@ def _values(row: dict) -> dict:
 def _damage(src: Path, dst: Path, flips: int, ppl_factor: float = 1.0) -> None:
     """Copy a results folder, turning ``flips`` right answers wrong and scaling log-likelihoods."""
     shutil.copytree(src, dst)
-    mc = dst / "samples_mx_legal_qa_mc.jsonl"
+    mc = dst / "samples_mx_legal_law_id.jsonl"
     rows = [json.loads(line) for line in mc.read_text().splitlines()]
     for row in [r for r in rows if _values(r)["acc"] == 1.0][:flips]:
         _values(row)["acc"] = 0.0
@@ -48,12 +48,12 @@ def baseline(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 def test_identical_candidate_passes(baseline: Path, tmp_path: Path) -> None:
     shutil.copytree(baseline, tmp_path / "cand")
-    report = compare(baseline, tmp_path / "cand", ["mx_legal_qa_mc", "mx_legal_ppl"], RegressionSection())
+    report = compare(baseline, tmp_path / "cand", ["mx_legal_law_id", "mx_legal_ppl"], RegressionSection())
     assert report.passed
     assert {v.verdict for v in report.verdicts} == {"same"}
     assert {v.key for v in report.verdicts} == {
-        "mx_legal_qa_mc/acc",
-        "mx_legal_qa_mc/acc_norm",
+        "mx_legal_law_id/acc",
+        "mx_legal_law_id/acc_norm",
         "mx_legal_ppl/word_perplexity",
         "mx_legal_ppl/byte_perplexity",
         "mx_legal_ppl/bits_per_byte",
@@ -67,7 +67,7 @@ def test_damaged_candidate_fails_and_names_metrics(baseline: Path, tmp_path: Pat
     assert not report.passed
     worse = {v.key for v in report.worse}
     assert worse == {
-        "mx_legal_qa_mc/acc",
+        "mx_legal_law_id/acc",
         "mx_legal_ppl/word_perplexity",
         "mx_legal_ppl/byte_perplexity",
         "mx_legal_ppl/bits_per_byte",
@@ -80,15 +80,15 @@ def test_damaged_candidate_fails_and_names_metrics(baseline: Path, tmp_path: Pat
     console = Console(record=True, width=200)
     report.render(console)
     text = console.export_text()
-    assert "gate failed" in text and "mx_legal_qa_mc/acc" in text and "worse" in text
+    assert "gate failed" in text and "mx_legal_law_id/acc" in text and "worse" in text
 
 
 def test_tolerance_wider_than_drop_passes(baseline: Path, tmp_path: Path) -> None:
     _damage(baseline, tmp_path / "cand", flips=25)
     strict = compare(baseline, tmp_path / "cand", None, RegressionSection())
-    assert [v.key for v in strict.worse] == ["mx_legal_qa_mc/acc"]
+    assert [v.key for v in strict.worse] == ["mx_legal_law_id/acc"]
     drop = -strict.worse[0].difference
-    loose = RegressionSection(tolerances={"mx_legal_qa_mc/acc": drop + 0.01})
+    loose = RegressionSection(tolerances={"mx_legal_law_id/acc": drop + 0.01})
     report = compare(baseline, tmp_path / "cand", None, loose)
     assert report.passed
     acc = next(v for v in report.verdicts if v.metric == "acc")
@@ -102,7 +102,7 @@ def test_improvement_is_better(baseline: Path, tmp_path: Path) -> None:
     report = compare(tmp_path / "worse", baseline, None, RegressionSection())
     assert report.passed
     assert {v.key for v in report.verdicts if v.verdict == "better"} >= {
-        "mx_legal_qa_mc/acc",
+        "mx_legal_law_id/acc",
         "mx_legal_ppl/word_perplexity",
     }
 
@@ -110,7 +110,7 @@ def test_improvement_is_better(baseline: Path, tmp_path: Path) -> None:
 def test_alpha_and_metric_selection(baseline: Path, tmp_path: Path) -> None:
     _damage(baseline, tmp_path / "cand", flips=25)
     only_norm = compare(baseline, tmp_path / "cand", None, RegressionSection(metrics=["acc_norm"]))
-    assert [v.key for v in only_norm.verdicts] == ["mx_legal_qa_mc/acc_norm"] and only_norm.passed
+    assert [v.key for v in only_norm.verdicts] == ["mx_legal_law_id/acc_norm"] and only_norm.passed
     tiny_alpha = compare(baseline, tmp_path / "cand", None, RegressionSection(alpha=1e-12))
     assert tiny_alpha.passed
 
@@ -131,7 +131,7 @@ def test_missing_samples_is_a_data_error(baseline: Path, tmp_path: Path) -> None
 
 def test_partial_overlap_is_noted(baseline: Path, tmp_path: Path) -> None:
     shutil.copytree(baseline, tmp_path / "cand")
-    mc = tmp_path / "cand" / "samples_mx_legal_qa_mc.jsonl"
+    mc = tmp_path / "cand" / "samples_mx_legal_law_id.jsonl"
     mc.write_text("".join(mc.read_text().splitlines(keepends=True)[:100]))
     report = compare(baseline, tmp_path / "cand", None, RegressionSection())
     acc = next(v for v in report.verdicts if v.metric == "acc")

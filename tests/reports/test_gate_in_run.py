@@ -17,7 +17,7 @@ from harness.spec.evaluation import RegressionSection
 def _result(run_dir: Path, **regression: object) -> SimpleNamespace:
     spec = SimpleNamespace(
         regression=RegressionSection(**regression),
-        evaluation=SimpleNamespace(tasks=["mx_legal_qa_mc", "mx_legal_ppl"]),
+        evaluation=SimpleNamespace(tasks=["mx_legal_law_id", "mx_legal_ppl"]),
     )
     return SimpleNamespace(run_dir=run_dir, loaded=SimpleNamespace(spec=spec))
 
@@ -65,7 +65,7 @@ def test_compare_command_pairs_systems_of_a_finished_run(run_dir: Path, capsys: 
     # the fabricated base is worse than base+dapt+sft on accuracy: the comparison shows it
     assert main(["compare", str(run_dir), "--baseline", "base", "--candidate", "base+dapt+sft"]) == 0
     out = capsys.readouterr().out
-    assert "base+dapt+sft vs base" in out and "mx_legal_qa_mc/acc" in out and "better" in out
+    assert "base+dapt+sft vs base" in out and "mx_legal_law_id/acc" in out and "better" in out
     assert not (run_dir / "gate.json").exists()  # a report, not a gate: nothing written
     assert main(["compare", str(run_dir), "--baseline", "nope"]) == 2
     assert "'nope' was not evaluated" in capsys.readouterr().err

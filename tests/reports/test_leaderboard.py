@@ -27,12 +27,13 @@ def test_collect_one_run(run_dir: Path) -> None:
         "base+dapt[method=ia3]",
         "base+dapt+sft",
     ]
+    # tasks in the order the results list them (the spec's), metrics by name
     assert [c.key for c in board.columns] == [
+        "mx_legal_law_id/acc",
+        "mx_legal_law_id/acc_norm",
         "mx_legal_ppl/bits_per_byte",
         "mx_legal_ppl/byte_perplexity",
         "mx_legal_ppl/word_perplexity",
-        "mx_legal_qa_mc/acc",
-        "mx_legal_qa_mc/acc_norm",
     ]
     assert not next(c for c in board.columns if c.metric == "word_perplexity").higher_is_better
     sft = board.entries[3]
@@ -52,7 +53,7 @@ def test_collect_one_run(run_dir: Path) -> None:
     }
     # the evaluation stage's bootstrap CI, for accuracies and perplexities alike
     written = json.loads((run_dir / "results" / "base+dapt+sft" / "results.json").read_text())
-    for task, metric in (("mx_legal_qa_mc", "acc"), ("mx_legal_ppl", "word_perplexity")):
+    for task, metric in (("mx_legal_law_id", "acc"), ("mx_legal_ppl", "word_perplexity")):
         cell = sft.metrics[f"{task}/{metric}"]
         expected = written["tasks"][task]["metrics"][metric]
         assert cell.value == expected["value"]
@@ -66,9 +67,9 @@ def test_collect_lm_eval_results(tmp_path: Path) -> None:
     board = collect([make_run(tmp_path / "runs", style="lm_eval")])
     sft = board.entries[3]
     assert len(board.columns) == 5 and sft.eval_seconds == pytest.approx(13.0)
-    acc = sft.metrics["mx_legal_qa_mc/acc"]
+    acc = sft.metrics["mx_legal_law_id/acc"]
     assert (acc.ci_low, acc.ci_high) == pytest.approx((acc.value - 0.1, acc.value + 0.1))
-    norm = sft.metrics["mx_legal_qa_mc/acc_norm"]
+    norm = sft.metrics["mx_legal_law_id/acc_norm"]
     assert norm.ci_low == pytest.approx(norm.value - 1.959964 * norm.stderr)
     assert sft.metrics["mx_legal_ppl/word_perplexity"].ci_low is None  # lm-eval gives "N/A"
 
@@ -76,7 +77,7 @@ def test_collect_lm_eval_results(tmp_path: Path) -> None:
 def test_best_per_metric(run_dir: Path) -> None:
     board = collect([run_dir])
     # sft has the highest quality in the fixture: best accuracy and lowest perplexity
-    assert board.best("mx_legal_qa_mc/acc") == {3}
+    assert board.best("mx_legal_law_id/acc") == {3}
     assert board.best("mx_legal_ppl/word_perplexity") == {3}
     assert board.best_cost("trainable_params", False) == {2}  # ia3, never the untrained base
 
@@ -122,7 +123,7 @@ def test_write_all_writes_each_format(run_dir: Path, reports_registry) -> None:
     ]
     assert not list(run_dir.glob(".leaderboard*"))  # no temporary files left
     data = json.loads((run_dir / "leaderboard.json").read_text())
-    assert data["best"]["mx_legal_qa_mc/acc"] == [3] and len(data["entries"]) == 4
+    assert data["best"]["mx_legal_law_id/acc"] == [3] and len(data["entries"]) == 4
 
 
 def test_markdown_and_csv_are_byte_stable(two_runs: list[Path], reports_registry, tmp_path: Path) -> None:
@@ -138,7 +139,7 @@ def test_markdown_columns_and_bold_best(run_dir: Path) -> None:
     for title in (
         "model (source)",
         "adapters",
-        "mx_legal_qa_mc/acc ↑",
+        "mx_legal_law_id/acc ↑",
         "mx_legal_ppl/word_perplexity ↓",
         "trainable params",
         "train time (s)",
@@ -157,9 +158,9 @@ def test_csv_is_numeric(run_dir: Path) -> None:
     assert len(rows) == 4
     sft = rows[3]
     assert (
-        float(sft["mx_legal_qa_mc/acc ci_high"])
-        > float(sft["mx_legal_qa_mc/acc"])
-        > float(sft["mx_legal_qa_mc/acc ci_low"])
+        float(sft["mx_legal_law_id/acc ci_high"])
+        > float(sft["mx_legal_law_id/acc"])
+        > float(sft["mx_legal_law_id/acc ci_low"])
     )
     assert sft["trainable_params"] == "122880" and rows[0]["trainable_params"] == "0"
 
@@ -167,7 +168,7 @@ def test_csv_is_numeric(run_dir: Path) -> None:
 def test_terminal_highlights_best(run_dir: Path) -> None:
     board = collect([run_dir])
     table = build_table(board)
-    acc_column = next(c for c in table.columns if c.header.startswith("mx_legal_qa_mc/acc ↑"))
+    acc_column = next(c for c in table.columns if c.header.startswith("mx_legal_law_id/acc ↑"))
     styles = [cell.style for cell in acc_column._cells]
     assert styles == ["", "", "", "bold green"]
     console = Console(record=True, width=300)
@@ -197,3 +198,27 @@ def test_html_is_self_contained_with_plots(run_dir: Path) -> None:
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
     assert "@import" not in page and "<link" not in page
     assert page.count('class="num best"') >= 5
+
+
+def test_columns_are_grouped_by_task_group(run_dir: Path) -> None:
+    """General-Spanish tasks sit apart from the legal ones in every format, in the results' order."""
+    for results in sorted((run_dir / "results").glob("*/results.json")):
+        data = json.loads(results.read_text(encoding="utf-8"))
+        data["tasks"] = {
+            "mx_legal_ppl": {**data["tasks"]["mx_legal_ppl"], "group": "general Spanish"},
+            "mx_legal_law_id": {**data["tasks"]["mx_legal_law_id"], "group": "Mexican law"},
+        }
+        results.write_text(json.dumps(data), encoding="utf-8")
+    board = collect([run_dir])
+    assert [(c.group, c.task) for c in board.columns][::2] == [
+        ("general Spanish", "mx_legal_ppl"),
+        ("general Spanish", "mx_legal_ppl"),
+        ("Mexican law", "mx_legal_law_id"),
+    ]
+    markdown = _render(board, "md")
+    assert "| general Spanish: mx_legal_ppl/bits_per_byte ↓ |" in markdown
+    assert "| Mexican law: mx_legal_law_id/acc ↑ |" in markdown
+    page = _render(board, "html")
+    assert '<th colspan="3" class="group">general Spanish</th><th colspan="2" class="group">Mexican law</th>' in page
+    text = _render(board, "terminal")  # rich may fold a header over two lines
+    assert "Spanish" in text and "Mexican" in text
