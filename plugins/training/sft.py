@@ -17,7 +17,7 @@ class SFTTrainer(Trainer):
     """Supervised fine-tuning on instruction/response pairs (prompt/completion, completion-only loss)."""
 
     description = "downstream SFT on instructions (TRL SFTTrainer, response-only loss)"
-    version = "1"
+    version = "2"
     methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
     #: settings are checked against harness.training's tables when the stage is built
     uses_harness_training: ClassVar[bool] = True
@@ -32,6 +32,7 @@ class SFTTrainer(Trainer):
         from harness.training.data import mean_sft_tokens, sft_dataset
         from harness.training.launch import world_size
         from harness.training.loop import prepare, train_and_save
+        from harness.training.response_loss import response_only_trainer
 
         prepared = prepare(job)
         hp, tokenizer = prepared.hyperparameters, prepared.tokenizer
@@ -55,7 +56,8 @@ class SFTTrainer(Trainer):
         callbacks = []
         if evaluation is not None and hp["early_stopping_patience"]:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=int(hp["early_stopping_patience"])))
-        trainer = TRLSFTTrainer(
+        # the LM head on response tokens only (TRL scores every position on the CPU)
+        trainer = response_only_trainer(TRLSFTTrainer)(
             model=prepared.model,
             args=config,
             train_dataset=train,
