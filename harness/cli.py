@@ -178,6 +178,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             table.add_row(*head, f"{family}:" if family != "-" else "-", names)
     for broken in registry.broken:
         table.add_row(broken.name, "-", "entry point (FAILED)", broken.distribution, "-", broken.error)
+    for (family, name), clash in sorted(registry.collisions.items()):
+        who = ", ".join(f"{r.plugin} ({r.distribution})" for r in clash)
+        table.add_row("(collision)", "-", "-", "-", f"{family}:", f"{name!r} registered by {who}; a spec naming it fails")
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 160))

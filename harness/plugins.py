@@ -44,6 +44,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "harness_plugins.reports",
 )
 
+#: Built-ins without which nothing runs (pytest's "essential plugins"): never disabled.
+ESSENTIAL_PLUGINS: tuple[str, ...] = ("harness.runner.executor",)
+
 #: family name → (hook name, base class)
 FAMILIES: dict[str, tuple[str, type[Component]]] = {
     "data_sources": ("register_data_sources", DataSource),
@@ -94,9 +97,21 @@ class Registry:
     components: dict[str, dict[str, Registered]] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     broken: list[BrokenPlugin] = field(default_factory=list)
+    #: (family, name) → every component registered under that name by more than one plugin
+    collisions: dict[tuple[str, str], list[Registered]] = field(default_factory=dict)
 
     def get(self, family: str, name: str) -> Registered:
-        """Return a component or raise the error the CLI reports (exit 2, or 3 if a plugin broke)."""
+        """Return a component or raise the error the CLI reports (exit 2, or 3 if a plugin broke
+        or two plugins register the name)."""
+        clash = self.collisions.get((family, name))
+        if clash:
+            who = " and ".join(f"plugin {r.plugin!r} ({r.distribution})" for r in clash)
+            raise PluginError(
+                f"{family} component {name!r} is registered by {who}; uninstall or disable one "
+                "(HARNESS_DISABLE_PLUGINS)",
+                plugin=clash[-1].plugin,
+                distribution=clash[-1].distribution,
+            )
         found = self.components.get(family, {}).get(name)
         if found is not None:
             return found
@@ -161,6 +176,9 @@ def get_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     pm.harness_broken = []  # type: ignore[attr-defined]
     pm.harness_origins = {}  # type: ignore[attr-defined]
     disabled = _disabled()
+    for name in sorted(disabled & set(ESSENTIAL_PLUGINS)):
+        warnings.warn(f"harness plugin {name!r} runs the stages and cannot be disabled", stacklevel=2)
+    disabled -= set(ESSENTIAL_PLUGINS)
     if load_entrypoints and "*" not in disabled:
         _load_entrypoints(pm, disabled)
     for module_name in BUILTIN_PLUGINS:
@@ -219,11 +237,13 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             plugin_name = impl.plugin_name
             dist = origins.get(plugin_name, ("", "unknown"))[1]
-            impl.function(register=_register_into(table, family, base, plugin_name, dist))
+            impl.function(register=_register_into(registry, table, family, base, plugin_name, dist))
     return registry
 
 
-def _register_into(table: dict[str, Registered], family: str, base: type[Component], plugin: str, dist: str) -> Any:
+def _register_into(
+    registry: Registry, table: dict[str, Registered], family: str, base: type[Component], plugin: str, dist: str
+) -> Any:
     def register(name: str, cls: type[Component]) -> None:
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise PluginError(
@@ -231,15 +251,12 @@ def _register_into(table: dict[str, Registered], family: str, base: type[Compone
                 plugin=plugin,
                 distribution=dist,
             )
+        this = Registered(name, cls, plugin, dist)
         if name in table:
-            other = table[name]
-            raise PluginError(
-                f"{family} component {name!r} is registered by both plugin {other.plugin!r} "
-                f"({other.distribution}) and plugin {plugin!r} ({dist})",
-                plugin=plugin,
-                distribution=dist,
-            )
-        table[name] = Registered(name, cls, plugin, dist)
+            # a collision makes only this name unusable: other commands and specs keep working
+            registry.collisions.setdefault((family, name), [table[name]]).append(this)
+            return
+        table[name] = this
 
     return register
 

@@ -26,12 +26,14 @@ def gather(source: Path, clean: Path, structure: Path, dedup: Path, split: dict[
     dropped = {d["id"]: d for d in cleaning.get("dropped", [])}
     fates = []
     for input_id, info in sorted(inputs.items()):
+        # inputs are keyed by file; the document a loaded file became may carry another id
+        doc_id = info.get("document", input_id)
         if info.get("status") != "loaded":
             fate = f"skipped: {info.get('reason', '')}"
-        elif input_id in dropped:
-            fate = f"dropped by {dropped[input_id]['dropped_by']}: {dropped[input_id]['reason']}"
-        elif input_id in by_law:
-            law = by_law[input_id]
+        elif doc_id in dropped:
+            fate = f"dropped by {dropped[doc_id]['dropped_by']}: {dropped[doc_id]['reason']}"
+        elif doc_id in by_law:
+            law = by_law[doc_id]
             fate = f"{law['articles']} articles ({law['body_articles']} body)"
         else:
             fate = "loaded"

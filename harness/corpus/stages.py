@@ -7,8 +7,6 @@ everything downstream but nothing upstream.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +32,11 @@ def stage_articles(output: Path, split: str = "articles") -> list[Article]:
 
 
 def data_fingerprint(path: Any, base_dir: Path) -> dict[str, Any] | None:
-    """Where a source's ``path`` option points and a cheap fingerprint of the files there.
+    """Where a source's ``path`` option points and a hash of the names and contents of the files
+    there (xxh64: the 51 MB corpus in a fraction of a second), so an edit that keeps a file's size
+    and modification time (``tar``, ``rsync -a``) still changes the source key."""
+    import xxhash
 
-    File names, sizes and modification times: an edited or added law changes the source key.
-    """
     if not isinstance(path, str):
         return None
     root = Path(path).expanduser()
@@ -45,11 +44,14 @@ def data_fingerprint(path: Any, base_dir: Path) -> dict[str, Any] | None:
     if not root.exists():
         return {"path": str(root), "missing": True}
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    stats = [
-        (str(p.relative_to(root)) if p != root else p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files
-    ]
-    digest = hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
-    return {"path": str(root.resolve()), "files": len(files), "fingerprint": digest}
+    digest = xxhash.xxh64()
+    for file in files:
+        digest.update((str(file.relative_to(root)) if file != root else file.name).encode() + b"\0")
+        with file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return {"path": str(root.resolve()), "files": len(files), "content_xxh64": digest.hexdigest()}
 
 
 def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel | None) -> dict[str, Stage]:
@@ -72,7 +74,9 @@ def corpus_stages(loaded: LoadedSpec, registry: Registry, model: ResolvedModel |
     def clean(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
         from harness.corpus.steps import run_cleaners
 
-        return run_cleaners(ctx, inputs["documents"], built("cleaners", corpus.cleaners))
+        plugins = {ref.name: registry.get("cleaners", ref.name) for ref in corpus.cleaners}
+        owners = {name: (r.plugin, r.distribution) for name, r in plugins.items()}
+        return run_cleaners(ctx, inputs["documents"], built("cleaners", corpus.cleaners), corpus.on_error, owners)
 
     def structure(ctx: StageContext, inputs: dict[str, Path]) -> dict[str, Any]:
         from harness.corpus.steps import run_structurer

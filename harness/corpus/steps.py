@@ -83,8 +83,14 @@ def run_sources(ctx: StageContext, sources: list[tuple[str, DataSource]]) -> dic
         try:
             for doc in ctx.track(source.documents(ctx), f"source {name}"):
                 if doc.id in seen:
-                    ctx.warn(f"document id {doc.id!r} from source {name!r} already came from {seen[doc.id]!r}; renamed")
-                    doc.id = f"{doc.id}@{name}"
+                    old, n = doc.id, 1
+                    while doc.id in seen:  # another law of the same source may carry the new id too
+                        doc.id = f"{old}@{name}" + (f"-{n}" if n > 1 else "")
+                        n += 1
+                    ctx.warn(f"document id {old!r} from source {name!r} already came from {seen[old]!r}; now {doc.id!r}")
+                    entry = ctx.inputs.get(str(doc.metadata.get("input", "")))
+                    if entry is not None:
+                        entry["document"] = doc.id
                 seen[doc.id] = name
                 doc.metadata.setdefault("source", name)
                 docs.append(doc)
@@ -108,7 +114,10 @@ def _clean_one(cleaners: list[tuple[str, Cleaner]]) -> Callable[[Document], tupl
         removed: dict[str, dict[str, int]] = {}
         current: Document | Dropped = doc
         for name, cleaner in cleaners:
-            result = cleaner.clean(current)  # type: ignore[arg-type]
+            try:
+                result = cleaner.clean(current)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - a plugin's failure is reported with the plugin's name
+                return {"failed_in": name, "reason": f"{type(exc).__name__}: {exc}"}, removed
             removed[name] = {k: v for k, v in result.removed.items() if v}
             current = result.document
             if isinstance(current, Dropped):
@@ -118,8 +127,17 @@ def _clean_one(cleaners: list[tuple[str, Cleaner]]) -> Callable[[Document], tupl
     return clean
 
 
-def run_cleaners(ctx: StageContext, documents_dir: Path, cleaners: list[tuple[str, Cleaner]]) -> dict[str, Any]:
-    """Apply the cleaners in spec order; write kept documents and ``cleaning.json``."""
+def run_cleaners(
+    ctx: StageContext,
+    documents_dir: Path,
+    cleaners: list[tuple[str, Cleaner]],
+    on_error: str = "fail",
+    owners: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Apply the cleaners in spec order; write kept documents and ``cleaning.json``.
+
+    A cleaner that raises fails the stage with a :class:`PluginError` naming its plugin and
+    distribution (``owners``), or, under ``on_error: skip``, drops that document with the error."""
     start = time.perf_counter()
     docs = read_documents(documents_dir / "documents.parquet")
     results = parallel_map(_clean_one(cleaners), docs, ctx, "clean", sum(len(d.text) for d in docs))
@@ -133,6 +151,14 @@ def run_cleaners(ctx: StageContext, documents_dir: Path, cleaners: list[tuple[st
             totals[name].update(counts)
         if isinstance(outcome, Document):
             kept.append(outcome)
+        elif "failed_in" in outcome:
+            name = outcome["failed_in"]
+            plugin, dist = (owners or {}).get(name, (name, "unknown"))
+            message = f"cleaner {name!r} failed on document {doc.id!r}: {outcome['reason']}"
+            if on_error != "skip":
+                raise PluginError(message, plugin=plugin, distribution=dist)
+            ctx.warn(f"{message}; document skipped (corpus.on_error: skip)")
+            dropped.append({"id": doc.id, "title": doc.title, "dropped_by": name, "reason": f"failed: {outcome['reason']}"})
         else:
             dropped.append({"id": doc.id, "title": doc.title, **outcome})
     write_documents(ctx.workdir / "documents.parquet", kept)

@@ -28,9 +28,21 @@ _active: dict[str, tuple[Metric, MetricSpec]] = {}
 _registered: set[str] = set()
 
 
+#: metric name → (plugin, distribution) that provides it, for the error when it raises
+_owners: dict[str, tuple[str, str]] = {}
+
+
+def _failed(name: str, exc: Exception) -> PluginError:
+    plugin, distribution = _owners.get(name, (name, "unknown"))
+    return PluginError(f"metric {name!r} failed: {type(exc).__name__}: {exc}", plugin=plugin, distribution=distribution)
+
+
 def _dispatcher(name: str) -> Any:
     def metric(*args: Any, **kwargs: Any) -> Any:
-        return _active[name][1].fn(*args, **kwargs)
+        try:
+            return _active[name][1].fn(*args, **kwargs)
+        except Exception as exc:  # a plugin's failure names the plugin (exit 3)
+            raise _failed(name, exc) from exc
 
     metric.__name__ = name
     metric.__qualname__ = f"harness_metric[{name}]"
@@ -39,7 +51,10 @@ def _dispatcher(name: str) -> Any:
 
 def _aggregation_dispatcher(name: str) -> Any:
     def aggregate(items: Any) -> Any:
-        return _active[name][1].aggregation(items)
+        try:
+            return _active[name][1].aggregation(items)
+        except Exception as exc:  # a plugin's failure names the plugin (exit 3)
+            raise _failed(name, exc) from exc
 
     aggregate.__name__ = f"harness_{name}"
     return aggregate
@@ -49,6 +64,7 @@ def _register_in_lm_eval(name: str, spec: MetricSpec, plugin: str, distribution:
     import lm_eval.api.metrics  # noqa: F401 - defines the built-in aggregations ("mean", …)
     from lm_eval.api import registry as lm_registry
 
+    _owners[name] = (plugin, distribution)
     if name not in _registered:
         if name in lm_registry.metric_registry:
             raise PluginError(

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.paths import write_atomic
+from harness.paths import finite, write_atomic
 
 PAIRED = {"word_perplexity", "byte_perplexity", "bits_per_byte"}
 _SKIP_KEYS = {"alias", "samples", "name", "sample_len", "sample_count"}
@@ -90,8 +90,11 @@ def summarize(raw: dict[str, Any], iters: int, seed: int = 0, groups: dict[str, 
         higher = raw.get("higher_is_better", {}).get(task, {})
         for metric, (value, stderr) in _metrics_of(result).items():
             values = [s[metric] for s in task_samples if metric in s]
+            nan = isinstance(value, float) and not math.isfinite(value)
             per_metric[metric] = {
-                "value": value,
+                "value": None if nan else value,
+                # a metric that returned NaN: the leaderboard shows an empty cell and says why
+                **({"not_a_number": True} if nan else {}),
                 "stderr": stderr,
                 "ci95": bootstrap_ci(metric, values, iters, seed),
                 "ci_method": f"percentile bootstrap, {iters} resamples" if iters > 0 else None,
@@ -126,7 +129,7 @@ def write_samples(raw: dict[str, Any], out_dir: Path) -> dict[str, str]:
                 "metrics": {m: scalar(m, sample.get(m)) for m in metrics},
                 "raw": {m: sample.get(m) for m in metrics},
             }
-            lines.append(json.dumps(record, ensure_ascii=False, default=str))
+            lines.append(json.dumps(finite(record), ensure_ascii=False, default=str, allow_nan=False))
         name = f"samples_{task}.jsonl"
         write_atomic(out_dir / name, "\n".join(lines) + ("\n" if lines else ""))
         files[task] = name

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from harness.errors import DataError
+from harness.errors import DataError, HarnessError
 from harness.evaluation.tasks import TaskRef, include_paths
 
 log = logging.getLogger("harness")
@@ -118,7 +118,7 @@ def evaluate(
                 fewshot_random_seed=seed,
                 apply_chat_template=instruction_format,
             )
-        except DataError:
+        except HarnessError:  # a task data problem, or a metric plugin that failed
             raise
         except Exception as exc:
             explained = explain_dataset_error(exc, manager, names, refs)

@@ -60,9 +60,11 @@ def eval_config(
             "max_gen_toks": section.max_gen_toks,
             "seed": loaded.spec.seed,
         },
+        # only the metric plugins the tasks use: installing another one changes no key
         "metrics": {
             n: registry.identity("metrics", ComponentRef(name=n, options=options.get(n, {})))
             for n in registry.names("metrics")
+            if n in {m for ref in refs for m in ref.metrics}
         },
         "lm_eval": lm_eval.__version__,
     }

@@ -9,6 +9,7 @@ data manifest hash).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class TaskRef:
     identity: dict[str, Any] = field(default_factory=dict)
     #: the shipped group it belongs to (the leaderboard groups its columns by it)
     group: str | None = None
+    #: the metric names its YAML lists (only these metric plugins enter its results' cache key)
+    metrics: list[str] = field(default_factory=list)
 
 
 def _sha(path: Path) -> str:
@@ -63,17 +66,89 @@ def _shipped_identity(task: str, yaml_path: Path | None) -> dict[str, Any]:
 
 
 class _NamesLoader(yaml.SafeLoader):
-    """Reads ``task``/``group`` of a YAML with ``!function`` tags left unresolved."""
+    """Reads a task YAML with its tags left unresolved; ``!function module.name`` becomes
+    :class:`FunctionRef` so the module it loads can be found (and hashed)."""
 
 
-_NamesLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+class FunctionRef(str):
+    """The ``module.name`` of a ``!function`` tag."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    return FunctionRef(node.value) if suffix == "function" and isinstance(node, yaml.ScalarNode) else None
+
+
+_NamesLoader.add_multi_constructor("!", _tag)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def files_read_by(yaml_path: Path, base_dir: Path, depth: int = 0) -> list[Path]:
+    """Every file a task YAML makes lm-eval read: itself, its ``include:`` targets (recursively),
+    the modules of its ``!function`` tags, and its ``dataset_kwargs.data_files``.
+
+    lm-eval resolves relative ``data_files`` against the working directory; the harness runs it
+    with the spec's folder as base, so they are looked up there, then beside the YAML."""
+    doc = _task_doc(yaml_path)
+    found = [yaml_path]
+    if not isinstance(doc, dict) or depth > 8:
+        return found
+    include = doc.get("include")
+    if isinstance(include, str) and (yaml_path.parent / include).is_file():
+        found += files_read_by(yaml_path.parent / include, base_dir, depth + 1)
+    for value in _all_values(doc):
+        if isinstance(value, FunctionRef):
+            module = yaml_path.parent / (value.rsplit(".", 1)[0].replace(".", "/") + ".py")
+            if module.is_file():
+                found.append(module)
+    data_files = (doc.get("dataset_kwargs") or {}).get("data_files") if isinstance(doc.get("dataset_kwargs"), dict) else None
+    for name in _strings(data_files):
+        for candidate in (Path(name), base_dir / name, yaml_path.parent / name):
+            if candidate.is_file():
+                found.append(candidate)
+                break
+    return list(dict.fromkeys(found))
+
+
+def _all_values(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _all_values(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _all_values(v)]
+    return [value]
+
+
+def _task_doc(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_NamesLoader) or {}
+    except yaml.YAMLError as exc:
+        raise DataError(f"task YAML does not parse: {exc}", file=str(path)) from None
+
+
+def metric_names(path: Path, depth: int = 0) -> list[str]:
+    """The metrics a task YAML lists in ``metric_list``, or the file it ``include``s lists."""
+    doc = _task_doc(path)
+    if not isinstance(doc, dict):
+        return []
+    listed = doc.get("metric_list")
+    if isinstance(listed, list):
+        return [str(m["metric"]) for m in listed if isinstance(m, dict) and "metric" in m]
+    include = doc.get("include")
+    if isinstance(include, str) and depth < 8 and (path.parent / include).is_file():
+        return metric_names(path.parent / include, depth + 1)
+    return []
 
 
 def _names_in_yaml(path: Path) -> list[str]:
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_NamesLoader) or {}
-    except yaml.YAMLError as exc:
-        raise DataError(f"task YAML does not parse: {exc}", file=str(path)) from None
+    doc = _task_doc(path)
     name = doc.get("group") or doc.get("task") if isinstance(doc, dict) else None
     if not isinstance(name, str):
         raise DataError("task YAML has no 'task' or 'group' name", file=str(path))
@@ -92,31 +167,41 @@ def resolve_tasks(names: list[str], base_dir: Path) -> list[TaskRef]:
             raise SpecError(str(exc), field=f"evaluation.tasks[{i}]") from None
         if kind == "shipped":
             for task in expand(name):
-                ident = _shipped_identity(task, shipped_tasks().get(task, path))
-                refs.append(TaskRef(task, "shipped", tasks_dir(), ident, group_of(task)))
+                yaml_path = shipped_tasks().get(task, path)
+                ident = _shipped_identity(task, yaml_path)
+                metrics = metric_names(yaml_path) if yaml_path else []
+                refs.append(TaskRef(task, "shipped", tasks_dir(), ident, group_of(task), metrics))
         elif kind == "path":
             assert path is not None
             files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
-            ident = {str(f.relative_to(path if path.is_dir() else path.parent)): _sha(f) for f in files}
-            for extra in sorted((path if path.is_dir() else path.parent).glob("*.py")):
-                ident[extra.name] = _sha(extra)
-            task_names = [n for f in files for n in _names_in_yaml(f)]
             include = path if path.is_dir() else path.parent
-            refs += [TaskRef(n, "path", include, {"files": ident}) for n in task_names]
+            # everything lm-eval will read for these tasks: editing a data file reruns them
+            read = [*files, *sorted(include.glob("*.py"))]
+            read += [f for y in files for f in files_read_by(y, base_dir)]
+            ident = {os.path.relpath(f.resolve(), include.resolve()): _sha(f) for f in dict.fromkeys(read)}
+            for file in files:
+                refs += [
+                    TaskRef(n, "path", include, {"files": ident}, metrics=metric_names(file)) for n in _names_in_yaml(file)
+                ]
         else:
             refs.append(TaskRef(name, "lm_eval", None, {"lm_eval": lm_eval.__version__}))
     return refs
 
 
+def unknown_limits(refs: list[TaskRef], task_limits: dict[str, int]) -> list[tuple[str, str]]:
+    """``(name, message)`` for every ``task_limits`` key that is neither a task run nor a shipped group."""
+    known = {ref.name for ref in refs}
+    return [
+        (name, f"task_limits names {name!r}, which is not one of the tasks run: {', '.join(sorted(known))}")
+        for name in task_limits
+        if name not in known and name not in shipped_groups()
+    ]
+
+
 def effective_limits(refs: list[TaskRef], limit: int | None, task_limits: dict[str, int]) -> dict[str, int | None]:
     """Per task: ``task_limits`` wins, then the run/spec ``limit``."""
-    known = {ref.name for ref in refs}
-    for name in task_limits:
-        if name not in known and name not in shipped_groups():
-            raise SpecError(
-                f"task_limits names {name!r}, which is not one of the tasks run: {', '.join(sorted(known))}",
-                field="evaluation.task_limits",
-            )
+    for name, message in unknown_limits(refs, task_limits):
+        raise SpecError(message, field=f"evaluation.task_limits.{name}")
     out: dict[str, int | None] = {}
     for ref in refs:
         group_limit = next(

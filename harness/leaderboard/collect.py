@@ -107,6 +107,7 @@ def _entry(
     if model.get("notes"):
         source += f"; {model['notes']}"
     results = read_json(run_dir / "results" / system["name"] / "results.json")
+    missing: list[str] = []
     adapters = [_adapter(run_dir, manifest, name) for name in system.get("adapters") or []]
     entry = Entry(
         run=run,
@@ -116,8 +117,12 @@ def _entry(
         adapters=adapters,
         composition=str(system.get("composition") or ""),
         prompt_format=str(results.get("prompt_format") or "plain"),
-        metrics=metrics_of(results, columns),
+        metrics=metrics_of(results, columns, missing),
     )
+    for name in missing:
+        note = f"{system['name']}: {name} is not a number (NaN); its cell is empty"
+        entry.notes.append(note)
+        notes.append(note)
     _costs(entry, manifest, results)
     for note in _encoder_notes(results.get("bertscore_encoder")):
         entry.notes.append(note)

@@ -26,15 +26,20 @@ def _groups(results: dict[str, Any]) -> set[str]:
     return {name for name, children in (results.get("group_subtasks") or {}).items() if children}
 
 
-def metrics_of(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
+def metrics_of(
+    results: dict[str, Any], columns: dict[str, MetricColumn], missing: list[str] | None = None
+) -> dict[str, MetricValue]:
     """Metric cells from the evaluation stage's ``results.json`` (``tasks`` → ``metrics``) or, for
-    results written by lm-eval itself, from its ``results`` dict."""
+    results written by lm-eval itself, from its ``results`` dict; ``missing`` collects the
+    ``task/metric`` names a run measured as not a number (their cells stay empty)."""
     if isinstance(results.get("tasks"), dict):
-        return _harness_metrics(results, columns)
+        return _harness_metrics(results, columns, missing if missing is not None else [])
     return _lm_eval_metrics(results, columns)
 
 
-def _harness_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) -> dict[str, MetricValue]:
+def _harness_metrics(
+    results: dict[str, Any], columns: dict[str, MetricColumn], missing: list[str]
+) -> dict[str, MetricValue]:
     directions = (results.get("lm_eval") or {}).get("higher_is_better") or {}
     out: dict[str, MetricValue] = {}
     for task in results["tasks"]:
@@ -42,6 +47,8 @@ def _harness_metrics(results: dict[str, Any], columns: dict[str, MetricColumn]) 
         for name, cell in sorted(((results["tasks"][task] or {}).get("metrics") or {}).items()):
             value = number(cell.get("value")) if isinstance(cell, dict) else None
             if value is None:
+                if isinstance(cell, dict) and (cell.get("not_a_number") or isinstance(cell.get("value"), float)):
+                    missing.append(f"{task}/{name}")
                 continue
             metric, _, filter_ = name.partition(",")
             hib = cell.get("higher_is_better")

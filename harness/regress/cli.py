@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from harness.errors import SpecError
+from harness.names import ALLOWED, is_safe_name
 from harness.paths import write_json
 from harness.regress.gate import GateReport, compare
 
@@ -29,6 +30,8 @@ def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
         raise SpecError("give at least one --adapter NAME=PATH", field="--adapter")
     checked = {}
     for name, path in adapters.items():
+        if not is_safe_name(name):
+            raise SpecError(f"adapter name {name!r} cannot name a folder: use {ALLOWED}", field="--adapter")
         path = Path(path)
         if not (path / "adapter_config.json").is_file():
             raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field=f"--adapter {name}")

@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from filelock import FileLock, Timeout
+
 from harness.context import StageContext
-from harness.paths import atomic_dir, write_json
+from harness.paths import atomic_dir, inside, write_json
 
 if TYPE_CHECKING:
     from harness.runner.stage import RunInfo, Stage
@@ -42,15 +44,38 @@ def load_cached(cache: Path, stage: Stage) -> dict[str, Any] | None:
     return json.loads(record.read_text(encoding="utf-8"))
 
 
+def stage_lock(cache: Path, stage: Stage) -> FileLock:
+    """The lock one process holds while it executes ``stage`` into ``cache``: a second process
+    asking for the same stage waits, then takes the first one's result."""
+    folder = cache / "locks" / stage.kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / f"{stage.key}.lock"))
+
+
 def execute_or_load(stage: Stage, run: RunInfo) -> dict[str, Any]:
-    """Take ``stage`` from the cache, or execute it into the cache atomically."""
+    """Take ``stage`` from the cache, or execute it into the cache atomically (one process at a time)."""
     forced = stage.kind in run.force or stage.name in run.force
+    final = inside(run.cache, stage_path(run.cache, stage))
     cached = None if forced else load_cached(run.cache, stage)
-    final = stage_path(run.cache, stage)
-    if cached is not None:
-        stage.cached, stage.output, stage.record = True, final, cached
-        log.info("%s: cached (%s)", stage.name, stage.key)
-        return cached
+    if cached is None:
+        lock = stage_lock(run.cache, stage)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            run.progress.say(f"[harness] {stage.name}: another run is executing this stage; waiting for it")
+            lock.acquire()
+        try:
+            cached = None if forced else load_cached(run.cache, stage)  # the other run may have finished it
+            if cached is None:
+                return _execute(stage, run, final)
+        finally:
+            lock.release()
+    stage.cached, stage.output, stage.record = True, final, cached
+    log.info("%s: cached (%s)", stage.name, stage.key)
+    return cached
+
+
+def _execute(stage: Stage, run: RunInfo, final: Path) -> dict[str, Any]:
     if stage.execute is None:
         raise RuntimeError(f"stage {stage.name} has no execute function and no cached output")
     scratch = scratch_path(run.cache, stage)

@@ -11,9 +11,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import SpecError
 from harness.manifest import build_manifest
 from harness.models import resolve_model
-from harness.paths import write_json
+from harness.names import ALLOWED, is_safe_name
+from harness.paths import clean_stale_temps, inside, writable_dir, write_json
 from harness.pipeline import Pipeline, build_pipeline, with_upstream
 from harness.plugins import build_registry, get_plugin_manager
 from harness.progress import Progress
@@ -88,17 +90,19 @@ def run_pipeline(
     )
     pipeline = build_pipeline(loaded, registry, model, options.systems, options.limit, options.candidates)
     stages = with_upstream(pipeline.stages, set(options.only)) if options.only else pipeline.stages
-    run_id = options.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    if options.run_id is not None and not is_safe_name(options.run_id):
+        raise SpecError(f"run id {options.run_id!r} cannot name a folder: use {ALLOWED}", field="--run-id")
     out = options.out
-    run_dir = out / loaded.spec.name / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_id = options.run_id or new_run_id()
+    run_dir = writable_dir(out / loaded.spec.name / run_id, "--out")
+    cache = writable_dir((options.cache or default_cache(out)).resolve(), "--cache")
     import torch
 
     run = RunInfo(
         spec=loaded,
         registry=registry,
         run_dir=run_dir,
-        cache=(options.cache or default_cache(out)).resolve(),
+        cache=cache,
         device="cuda" if torch.cuda.is_available() else "cpu",
         progress=progress,
         force=set(options.force),
@@ -114,20 +118,29 @@ def run_pipeline(
     return RunResult(loaded, model, pipeline, run_dir, stages, run.executed, time.monotonic() - started, manifest)
 
 
+def new_run_id() -> str:
+    """A UTC timestamp to the microsecond plus the process id: two runs started in the same second
+    (or by the same process twice) get different folders."""
+    return f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S-%f')}-{os.getpid()}"
+
+
 def publish(stage: Stage, run_dir: Path) -> None:
-    """Point ``stages/<name>`` at the cached output; copy adapters and results into the run."""
+    """Point ``stages/<name>`` at the cached output; copy adapters and results into the run.
+
+    Every path written or removed is checked to lie inside ``run_dir`` first."""
     if stage.output is None:
         return
-    link = run_dir / "stages" / stage.name
+    link = inside(run_dir, run_dir / "stages" / stage.name)
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
         link.unlink() if link.is_symlink() or link.is_file() else shutil.rmtree(link)
     link.symlink_to(os.path.relpath(stage.output, link.parent), target_is_directory=True)
     if stage.publish_as:
-        target = run_dir / stage.publish_as
+        target = inside(run_dir, run_dir / stage.publish_as)
         if target.exists():
             shutil.rmtree(target)
-        tmp = target.with_name(f".{target.name}.tmp")
+        clean_stale_temps(target.parent)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-publish")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(stage.output, tmp)
         os.replace(tmp, target)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 def check_structure(loaded: LoadedSpec) -> list[SpecError]:
     """Systems are unique and their adapters exist; sections that need each other are there."""
     spec, problems = loaded.spec, []
+    if not spec.systems:
+        problems.append(loaded.error(("systems",), "lists no system: name at least one (e.g. base)"))
     seen: set[str] = set()
     for i, system in enumerate(spec.systems):
         if system.name in seen:
@@ -148,4 +150,10 @@ def _check_tasks(loaded: LoadedSpec) -> list[SpecError]:
             resolve_task(task, loaded.base_dir)
         except LookupError as exc:
             problems.append(loaded.error(("evaluation", "tasks", i), str(exc)))
+    if not problems and loaded.spec.evaluation.task_limits:
+        from harness.evaluation.tasks import resolve_tasks, unknown_limits
+
+        refs = resolve_tasks(loaded.spec.evaluation.tasks, loaded.base_dir)
+        for name, message in unknown_limits(refs, loaded.spec.evaluation.task_limits):
+            problems.append(loaded.error(("evaluation", "task_limits", name), message))
     return problems

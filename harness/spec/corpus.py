@@ -31,7 +31,8 @@ class SplitSection(Strict):
 class BlocksSection(Strict):
     """Packing of DAPT text into fixed-length token blocks."""
 
-    block_size: int = Field(512, gt=8)
+    #: tokens per block; a model's context is at most about a million tokens
+    block_size: int = Field(512, gt=8, le=1 << 20)
     max_train_blocks: int | None = Field(None, gt=0)
     max_validation_blocks: int | None = Field(None, gt=0)
 
@@ -43,5 +44,8 @@ class CorpusSection(Strict):
     cleaners: list[ComponentRef] = Field(default_factory=list)
     structurer: ComponentRef = Field(default_factory=lambda: ComponentRef(name="mx_articles"))
     dedup: list[ComponentRef] = Field(default_factory=list)
+    #: a cleaner that raises on one document: ``fail`` the run (exit 3, naming the plugin), or
+    #: ``skip`` that document with the error in the corpus report
+    on_error: Literal["fail", "skip"] = "fail"
     split: SplitSection = Field(default_factory=SplitSection)
     blocks: BlocksSection = Field(default_factory=BlocksSection)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveInt
 
 from harness.spec.common import Strict
 
@@ -14,7 +14,7 @@ class EvaluationSection(Strict):
 
     tasks: list[str] = Field(min_length=1)
     limit: int | None = Field(None, gt=0)
-    task_limits: dict[str, int] = Field(default_factory=dict)
+    task_limits: dict[str, PositiveInt] = Field(default_factory=dict)
     batch_size: int = Field(8, gt=0)
     num_fewshot: int | None = Field(None, ge=0)
     bootstrap_iters: int = Field(1000, ge=0)

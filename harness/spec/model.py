@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from harness.names import check_name
 from harness.spec.common import Strict
 from harness.spec.corpus import CorpusSection
 from harness.spec.evaluation import EvaluationSection, RegressionSection, ReportSection
@@ -40,6 +40,11 @@ class SystemSpec(Strict):
     def _from_string(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return check_name(value, "system name")
+
     @model_validator(mode="after")
     def _adapters_from_name(self) -> SystemSpec:
         if self.adapters is None:
@@ -52,6 +57,13 @@ class SystemSpec(Strict):
                 raise ValueError(
                     f"unknown adapter {adapter!r} in system {self.name!r}; known: {', '.join(ADAPTER_ROLES)}"
                 )
+        if len(set(self.adapters)) != len(self.adapters):
+            raise ValueError(f"system {self.name!r} lists an adapter twice: {self.adapters}")
+        if self.adapters != sorted(self.adapters, key=ADAPTER_ROLES.index):
+            raise ValueError(
+                f"system {self.name!r} lists its adapters as {self.adapters}; list them bottom first: "
+                f"{sorted(self.adapters, key=ADAPTER_ROLES.index)} (the sft adapter sits on dapt)"
+            )
         return self
 
 
@@ -76,6 +88,4 @@ class Spec(Strict):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[\w.-]+", value):
-            raise ValueError("use letters, digits, '.', '-' and '_' only (it names the run folder)")
-        return value
+        return check_name(value, "benchmark name")

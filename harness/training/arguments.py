@@ -8,50 +8,72 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import SpecError
 
-#: spec name → default (None: leave to transformers)
-HYPERPARAMETERS: dict[str, Any] = {
-    "optimizer": "adamw_torch",
-    "learning_rate": 2e-4,
-    "lr_scheduler_type": "linear",
-    "warmup_ratio": None,
-    "warmup_steps": None,
-    "weight_decay": 0.0,
-    "max_grad_norm": 1.0,
-    "per_device_train_batch_size": 8,
-    "per_device_eval_batch_size": None,
-    "gradient_accumulation_steps": 1,
-    "gradient_checkpointing": False,
-    "eval_steps": None,
-    "save_steps": None,
-    "early_stopping_patience": None,
-    "logging_steps": None,  # default: every max_steps // 8 steps, at most 10, so short runs have curves
-    "max_length": 512,  # SFT: longest tokenized example
-    "eval_fraction": 0.05,  # SFT: share of instructions held out for validation loss
-}
 SCHEDULES = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 BUDGET = ("max_steps", "max_tokens", "epochs")
 log = logging.getLogger("harness")
 
+#: numbers must be numbers: ``"1e-3"``, ``"eight"`` or ``.nan`` in a spec are errors, not strings
+#: that crash the trainer later
+_Number = {"strict": True, "allow_inf_nan": False}
+
+
+class Hyperparameters(BaseModel):
+    """The training settings a spec may give, typed and range-checked (None: transformers' default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    optimizer: str = Field("adamw_torch", min_length=1)
+    learning_rate: float = Field(2e-4, ge=0, le=10, **_Number)
+    lr_scheduler_type: Literal[SCHEDULES] = "linear"  # type: ignore[valid-type]
+    warmup_ratio: float | None = Field(None, ge=0, lt=1, **_Number)
+    warmup_steps: int | None = Field(None, ge=0, strict=True)
+    weight_decay: float = Field(0.0, ge=0, le=10, **_Number)
+    max_grad_norm: float = Field(1.0, gt=0, **_Number)
+    per_device_train_batch_size: int = Field(8, gt=0, le=65536, strict=True)
+    per_device_eval_batch_size: int | None = Field(None, gt=0, le=65536, strict=True)
+    gradient_accumulation_steps: int = Field(1, gt=0, le=65536, strict=True)
+    gradient_checkpointing: bool = Field(False, strict=True)
+    eval_steps: int | None = Field(None, gt=0, strict=True)
+    save_steps: int | None = Field(None, gt=0, strict=True)
+    early_stopping_patience: int | None = Field(None, gt=0, strict=True)
+    #: default: every max_steps // 8 steps, at most 10, so short runs have curves
+    logging_steps: int | None = Field(None, gt=0, strict=True)
+    #: SFT: longest tokenized example
+    max_length: int = Field(512, gt=8, le=1 << 20, strict=True)
+    #: SFT: share of instructions held out for validation loss
+    eval_fraction: float = Field(0.05, ge=0, lt=1, **_Number)
+
+
+#: spec name → default (None: leave to transformers)
+HYPERPARAMETERS: dict[str, Any] = Hyperparameters().model_dump()
+
 
 def resolve_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
-    """Defaults filled in; unknown names and schedules are spec errors listing the valid ones."""
+    """Defaults filled in; unknown names, wrong types and out-of-range values are spec errors
+    naming the field (unknown names and schedules list the valid ones)."""
     unknown = sorted(set(values) - set(HYPERPARAMETERS))
     if unknown:
         raise SpecError(
             f"unknown hyperparameter {unknown[0]!r}; valid: {', '.join(sorted(HYPERPARAMETERS))}",
             field=f"hyperparameters.{unknown[0]}",
         )
-    out = {**HYPERPARAMETERS, **values}
-    if out["lr_scheduler_type"] not in SCHEDULES:
-        raise SpecError(
-            f"unknown lr_scheduler_type {out['lr_scheduler_type']!r}; valid: {', '.join(SCHEDULES)}",
-            field="hyperparameters.lr_scheduler_type",
-        )
-    return out
+    try:
+        return Hyperparameters.model_validate(values).model_dump()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0])
+        message = error["msg"]
+        if name == "lr_scheduler_type":
+            message = f"unknown lr_scheduler_type {values[name]!r}; valid: {', '.join(SCHEDULES)}"
+        else:
+            message = f"{message} (got {values.get(name)!r})"
+        raise SpecError(message, field=f"hyperparameters.{name}") from None
 
 
 def max_steps_for(budget: dict[str, Any], tokens_per_step: int | None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,16 +40,43 @@ class StepProgress(TrainerCallback):
             self._task = self._advance = None
 
 
+#: beside each checkpoint: training seconds spent up to it, summed over resumed segments
+CLOCK_FILE = "harness_clock.json"
+
+
 class TokenCounter(TrainerCallback):
-    """Remembers step and tokens seen when training (re)starts, to count only this run's work."""
+    """Remembers step and tokens seen when training (re)starts, and writes the training time spent
+    so far into every checkpoint, so a resumed adapter reports its whole training, not the last
+    segment's."""
 
     start_step = 0
     start_tokens = 0
+
+    def __init__(self, prior_seconds: float = 0.0) -> None:
+        #: training time recorded in the checkpoint this run resumed from
+        self.prior_seconds = prior_seconds
+        self._started = time.monotonic()
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         """Called after a checkpoint's state was restored."""
         self.start_step = state.global_step
         self.start_tokens = int(state.num_input_tokens_seen or 0)
+        self._started = time.monotonic()
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """A checkpoint was written: record the training time behind it."""
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            seconds = self.prior_seconds + time.monotonic() - self._started
+            (folder / CLOCK_FILE).write_text(json.dumps({"train_seconds": round(seconds, 3)}), encoding="utf-8")
+
+
+def prior_seconds(checkpoint: Path | None) -> float:
+    """The training time recorded with ``checkpoint`` (0 without one, or for older checkpoints)."""
+    clock = checkpoint / CLOCK_FILE if checkpoint is not None else None
+    if clock is None or not clock.is_file():
+        return 0.0
+    return float(json.loads(clock.read_text(encoding="utf-8")).get("train_seconds", 0.0))
 
 
 def reload_both_adapters(trainer: Any) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError, SpecError
 from harness.training.arguments import resolve_hyperparameters
-from harness.training.callbacks import StepProgress, TokenCounter, reload_both_adapters
+from harness.training.callbacks import StepProgress, TokenCounter, prior_seconds, reload_both_adapters
 from harness.training.compose import MERGEABLE, merge_into_base, peft_type, torch_dtype
 from harness.training.efficiency import (
     PeakMemory,
@@ -162,7 +162,7 @@ def train_and_save(
 
     if prepared.parent.get("composition") == "stacked":
         reload_both_adapters(trainer)
-    counter = TokenCounter()
+    counter = TokenCounter(prior_seconds(resume))
     trainer.add_callback(counter)
     trainer.remove_callback(PrinterCallback)
     if trainer.is_world_process_zero():
@@ -181,16 +181,19 @@ def train_and_save(
         ) from None
     state = trainer.state
     steps_run = state.global_step - counter.start_step
-    tokens_run = int(state.num_input_tokens_seen or 0) - counter.start_tokens
-    if tokens_run <= 0 and tokens_per_step:
-        tokens_run = steps_run * tokens_per_step
+    # figures of the whole training: a resumed run adds the segments before it (the tokens the
+    # restored state has seen, the time recorded with the checkpoint)
+    tokens = int(state.num_input_tokens_seen or 0) or state.global_step * (tokens_per_step or 0)
+    seconds = counter.prior_seconds + clock.seconds
     metrics: dict[str, Any] = {
         **parameter_figures(prepared.model),
         **memory.figures(),
-        "wall_time_s": round(clock.seconds, 2),
+        "wall_time_s": round(seconds, 2),
+        "wall_time_this_run_s": round(clock.seconds, 2),
         "cpu_time_s": round(clock.cpu_seconds, 2),
-        "train_tokens": tokens_run,
-        "train_tokens_per_s": round(tokens_run / clock.seconds, 2) if clock.seconds else 0.0,
+        "train_tokens": tokens,
+        "train_tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0,
+        "tokens_this_run": int(state.num_input_tokens_seen or 0) - counter.start_tokens,
         "global_step": state.global_step,
         "steps_this_run": steps_run,
         "resumed_from_step": start_step,

@@ -17,9 +17,11 @@ from harness_plugins.corpus.reading import (
     check_path,
     decode,
     fail_or_skip,
+    law_files,
     read_manifest,
     resolve,
     select,
+    unique_id,
 )
 from harness_plugins.corpus.sources import law_document
 
@@ -33,12 +35,6 @@ def pdf_text(path: Path) -> str:
 
     reader = PdfReader(str(path))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
-
-
-def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    if folder.is_file():
-        return [folder]
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes)
 
 
 class _FileSource(DataSource):
@@ -57,20 +53,27 @@ class _FileSource(DataSource):
         root = resolve(o.path, ctx.base_dir)
         if not root.exists():
             raise DataError(f"missing data path {str(root)!r}", field="path")
-        rows = {Path(r["file"]).name: r for r in read_manifest(root if root.is_dir() else root.parent)}
-        paths = {str(p): p for p in _files(root, self.suffixes)}
-        for key in select(list(paths), o.include, o.limit):
+        base = root if root.is_dir() else root.parent
+        rows = {Path(r["file"]).name: r for r in read_manifest(base)}
+        regular, others = law_files(root, self.suffixes) if root.is_dir() else ([root], [])
+        for path in others:
+            fail_or_skip(ctx, o.on_error, str(path.relative_to(base)), "not a regular file", str(path))
+        paths = {str(p): p for p in regular}
+        used: set[str] = set()
+        for key in select(list(paths), o.include, o.limit, ctx, o.on_error):
             path = paths[key]
+            name = str(path.relative_to(base))
             try:
                 text, extra = self.read(path, ctx)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported with its reason
-                fail_or_skip(ctx, o.on_error, path.stem, f"{type(exc).__name__}: {exc}", str(path))
+                fail_or_skip(ctx, o.on_error, name, f"{type(exc).__name__}: {exc}", str(path))
                 continue
             if not text.strip():
-                fail_or_skip(ctx, o.on_error, path.stem, "no text", str(path))
+                fail_or_skip(ctx, o.on_error, name, "no text", str(path))
                 continue
-            ctx.report_input(path.stem, "loaded", file=str(path))
-            yield law_document(path.name, text, rows.get(path.name, {}), extra)
+            law_id = unique_id(path.stem, path.relative_to(base), used)
+            ctx.report_input(name, "loaded", file=str(path), document=law_id)
+            yield law_document(path.name, text, rows.get(path.name, {}), {**extra, "input": name}, law_id)
 
     def read(self, path: Path, ctx: StageContext) -> tuple[str, dict[str, Any]]:
         """Text of one file and metadata to keep."""
@@ -148,7 +151,7 @@ class LawFolders(DataSource):
         if not root.is_dir():
             raise DataError(f"missing data path {str(root)!r}", field="path")
         folders = {p.name: p for p in sorted(root.iterdir()) if p.is_dir()}
-        for name in select(list(folders), o.include, o.limit):
+        for name in select(list(folders), o.include, o.limit, ctx, o.on_error):
             folder = folders[name]
             reasons: list[str] = []
             doc = None

@@ -39,28 +39,32 @@ def check_path(options: FileSourceOptions, base_dir: Path) -> list[tuple[str, st
     return [] if p.exists() else [("path", f"missing data path {str(p)!r}")]
 
 
+#: the legacy encodings of Spanish text, in order: Windows-1252 (a superset of Latin-1 in the
+#: printable range, with € and curly quotes), then Latin-1, which decodes any byte
+LEGACY_ENCODINGS = ("cp1252", "latin-1")
+
+
 def decode(data: bytes, name: str, ctx: StageContext | None) -> tuple[str, str]:
-    """Text and encoding of ``data``: UTF-8 if it decodes, else the detected encoding, with a warning."""
+    """Text and encoding of ``data``: UTF-8 if it decodes, else cp1252, else Latin-1, with a warning.
+
+    No statistical charset detection: it takes short Spanish texts for Central-European code pages
+    (cp1250 reads ``ñ`` as ``ń``), and every Mexican legal text that is not UTF-8 is one of these two.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[:200_000]).best()
-        encoding = best.encoding if best is not None else "cp1252"
-    except ImportError:  # installed with requests almost everywhere; cp1252 is the likely legacy encoding
-        encoding = "cp1252"
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        encoding, text = "latin-1", data.decode("latin-1")
-    if ctx is not None:
-        ctx.warn(f"{name}: not UTF-8, decoded as {encoding}")
-    return text, encoding
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if ctx is not None:
+            ctx.warn(f"{name}: not UTF-8, decoded as {encoding}")
+        return text, encoding
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
 def title_from_text(text: str, fallback: str) -> str:
@@ -89,12 +93,49 @@ def read_manifest(folder: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def select(names: list[str], include: list[str] | None, limit: int | None) -> list[str]:
-    """Apply ``include`` (file names or stems) then ``limit`` to an ordered list of paths/names."""
+def select(
+    names: list[str], include: list[str] | None, limit: int | None, ctx: StageContext | None = None, on_error: str = "skip"
+) -> list[str]:
+    """Apply ``include`` (file names or stems) then ``limit`` to an ordered list of paths/names.
+
+    An ``include`` entry that matches nothing (a typo drops a law) is an error under
+    ``on_error: fail`` and a warning otherwise."""
     if include is not None:
         wanted = set(include)
-        names = [n for n in names if Path(n).name in wanted or Path(n).stem in wanted]
+        kept = [n for n in names if Path(n).name in wanted or Path(n).stem in wanted]
+        found = {Path(n).name for n in kept} | {Path(n).stem for n in kept}
+        missing = [w for w in include if w not in found]
+        if missing:
+            message = f"include names {', '.join(map(repr, missing))}, which match no input"
+            if on_error == "fail":
+                raise DataError(message, field="include")
+            if ctx is not None:
+                ctx.warn(message)
+        names = kept
     return names[:limit] if limit else names
+
+
+def law_files(folder: Path, suffixes: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
+    """Files under ``folder`` whose suffix is one of ``suffixes`` in any case (``LEY.TXT``), sorted:
+    the regular files, and the other entries (FIFOs, sockets, devices), which must not be read."""
+    regular, other = [], []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() not in suffixes or path.is_dir():
+            continue
+        (regular if path.is_file() else other).append(path)
+    return regular, other
+
+
+def unique_id(stem: str, relative: Path, used: set[str]) -> str:
+    """The law id of a file: its stem, or, when another file already has that stem (the same name in
+    two subfolders), its folder path joined with ``__`` (``a__dup``), made unique with a counter."""
+    candidate = stem if stem not in used else "__".join((*relative.parent.parts, stem))
+    base, n = candidate, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    used.add(candidate)
+    return candidate
 
 
 def fail_or_skip(ctx: StageContext, on_error: str, input_id: str, reason: str, file: str) -> None:

@@ -52,14 +52,17 @@ def test_register_records_the_plugin_that_gave_each_component() -> None:
     assert registry.build("cleaners", _ref("upper")).clean(doc).document.text == "HOLA"
 
 
-def test_name_collision_names_both_plugins() -> None:
+def test_name_collision_names_both_plugins_only_when_the_name_is_used() -> None:
     pm = fresh_manager()
     pm.register(PluginA(), name="plugin-a")
     pm.register(PluginB(), name="plugin-b")
+    registry = build_registry(pm)  # the registry (and `harness plugins`) still builds
+    assert [r.plugin for r in registry.collisions[("cleaners", "upper")]] == ["plugin-a", "plugin-b"]
     with pytest.raises(PluginError) as info:
-        build_registry(pm)
+        registry.get("cleaners", "upper")
     message = str(info.value)
     assert "plugin-a" in message and "plugin-b" in message and "upper" in message
+    assert info.value.exit_code == 3
 
 
 def test_register_rejects_a_class_of_the_wrong_family() -> None:
@@ -145,6 +148,11 @@ def test_disable_plugins_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "*")
     registry = build_registry(get_plugin_manager())
     assert all(p.origin == "builtin" for p in registry.plugins)
+    # the executor runs every stage: disabling it would give runs that do nothing
+    monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "harness.runner.executor")
+    with pytest.warns(UserWarning, match="cannot be disabled"):
+        pm = get_plugin_manager()
+    assert pm.has_plugin("harness.runner.executor")
 
 
 def test_check_pending_rejects_an_unknown_hook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

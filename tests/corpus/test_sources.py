@@ -24,7 +24,8 @@ def test_raw_txt_uses_manifest_titles_and_order(txt_folder: Path, tmp_path: Path
     assert [d.id for d in docs] == ["prueba", "otra"]
     assert docs[0].title == TITLE and docs[0].category == "ley"
     assert docs[0].metadata["last_reform"] == "Última Reforma DOF 10-06-2011"
-    assert ctx.inputs["prueba"]["status"] == "loaded"
+    # the report is keyed by input file (two files may share a stem); the document id is beside it
+    assert ctx.inputs["txt/prueba.txt"]["status"] == "loaded" and ctx.inputs["txt/prueba.txt"]["document"] == "prueba"
     limited = list(RawTxt(RawTxt.Options(path=str(txt_folder), limit=1)).documents(_ctx(tmp_path)))
     assert [d.id for d in limited] == ["prueba"]
     included = list(RawTxt(RawTxt.Options(path=str(txt_folder), include=["otra.txt"])).documents(_ctx(tmp_path)))
@@ -43,7 +44,7 @@ def test_raw_txt_bad_inputs_are_reported_not_lost(tmp_path: Path, sample_law: st
     assert docs[0].title == TITLE  # from the header lines, no manifest here
     assert docs[0].metadata["encoding"] != "utf-8"
     assert any("not UTF-8" in w for w in ctx.warnings)
-    assert ctx.inputs["b_empty"] == {"status": "skipped", "reason": "empty file", "file": str(folder / "b_empty.txt")}
+    assert ctx.inputs["b_empty.txt"] == {"status": "skipped", "reason": "empty file", "file": str(folder / "b_empty.txt")}
     with pytest.raises(DataError, match="empty file") as err:
         list(RawTxt(RawTxt.Options(path=str(folder), on_error="fail")).documents(_ctx(tmp_path)))
     assert err.value.file == str(folder / "b_empty.txt")
@@ -105,7 +106,7 @@ def test_pdf_source_reads_generated_pdfs_and_skips_corrupt_ones(tmp_path: Path) 
     docs = list(Pdf(Pdf.Options(path=str(folder))).documents(ctx))
     assert [d.id for d in docs] == ["ley"]
     assert "Artículo 1o.- Esta Ley es de orden público" in docs[0].text
-    assert ctx.inputs["roto"]["status"] == "skipped"
+    assert ctx.inputs["roto.pdf"]["status"] == "skipped"
     with pytest.raises(DataError):
         list(Pdf(Pdf.Options(path=str(folder), on_error="fail")).documents(_ctx(tmp_path)))
 

@@ -143,7 +143,12 @@ def test_killed_run_resumes_from_its_last_checkpoint(
     done = result.metrics["resumed_from_step"]
     assert 10 <= done < steps
     assert result.metrics["global_step"] == steps and result.metrics["steps_this_run"] == steps - done
-    assert result.metrics["train_tokens"] == (steps - done) * 2 * 32
+    # the figures cover the whole training: the killed segment's tokens and time are summed in
+    assert result.metrics["train_tokens"] == steps * 2 * 32
+    assert result.metrics["tokens_this_run"] == (steps - done) * 2 * 32
+    assert result.metrics["wall_time_s"] > result.metrics["wall_time_this_run_s"] > 0
+    tokens_per_s = result.metrics["train_tokens"] / result.metrics["wall_time_s"]
+    assert result.metrics["train_tokens_per_s"] == pytest.approx(tokens_per_s, rel=0.01)
     assert (job.output_dir / "adapter_model.safetensors").is_file()
 
 
