@@ -115,6 +115,8 @@ def run_evaluation(
         "prompt_template": "chat" if lm_mod.has_chat_template(tokenizer) else "plain",
         "model": model.describe(),
         "tasks": res.summarize(raw, settings["bootstrap_iters"], settings["seed"], _groups(refs)),
+        # JSON objects are written with sorted keys: the spec's task order is kept here
+        "task_order": [ref.name for ref in refs],
         "limits": config["limits"],
         "samples": samples,
         "eval_wall_time_s": round(wall, 3),

@@ -45,17 +45,23 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def collect(run_dirs: list[Path]) -> Leaderboard:
-    """Build the leaderboard of every system in the given runs (run order, then system order)."""
+def collect(run_dirs: list[Path], baselines: bool = True) -> Leaderboard:
+    """Build the leaderboard of every system in the given runs (run order, then system order),
+    each run followed by the model-free baseline rows of its multiple-choice tasks."""
+    from harness.leaderboard.baselines import baseline_entries
+
     board = Leaderboard()
     columns: dict[str, MetricColumn] = {}
     for run_dir in find_runs(list(run_dirs)):
         manifest = read_json(run_dir / "manifest.json")
         summary = _summary(run_dir, manifest)
         board.runs.append(summary)
+        items: dict[str, int] = {}
         for system in _systems(run_dir, manifest):
-            entry = _entry(run_dir, manifest, summary.run, system, columns, board.notes)
+            entry = _entry(run_dir, manifest, summary.run, system, columns, board.notes, items)
             board.entries.append(entry)
+        if baselines:
+            board.entries += baseline_entries(summary.run, items, columns)
     # columns grouped (legal tasks, general Spanish, …), groups and tasks in the order they first
     # appear (the spec's task order), metrics by name
     rank: dict[str, int] = {}
@@ -101,12 +107,16 @@ def _entry(
     system: dict[str, Any],
     columns: dict[str, MetricColumn],
     notes: list[str],
+    items: dict[str, int],
 ) -> Entry:
     model = manifest.get("model") or {}
     source = str(model.get("source", ""))
     if model.get("notes"):
         source += f"; {model['notes']}"
     results = read_json(run_dir / "results" / system["name"] / "results.json")
+    for task, summary in (results.get("tasks") or {}).items():
+        if isinstance(summary, dict) and isinstance(summary.get("n"), int):
+            items.setdefault(task, summary["n"])
     missing: list[str] = []
     adapters = [_adapter(run_dir, manifest, name) for name in system.get("adapters") or []]
     entry = Entry(

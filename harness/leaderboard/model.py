@@ -95,6 +95,8 @@ class Entry:
     peak_memory_mb: float | None = None
     eval_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: ``system`` (a model the run evaluated) or ``baseline`` (a model-free reader of the same items)
+    kind: str = "system"
 
     def adapters_text(self) -> str:
         """All adapters, bottom first: ``dapt: lora r=8; sft: lora r=8 on dapt (frozen)``."""

@@ -42,12 +42,13 @@ def _harness_metrics(
 ) -> dict[str, MetricValue]:
     directions = (results.get("lm_eval") or {}).get("higher_is_better") or {}
     out: dict[str, MetricValue] = {}
-    for task in results["tasks"]:
+    order = [t for t in results.get("task_order") or [] if t in results["tasks"]]
+    for task in order + [t for t in results["tasks"] if t not in order]:
         group = str((results["tasks"][task] or {}).get("group") or "")
         for name, cell in sorted(((results["tasks"][task] or {}).get("metrics") or {}).items()):
             value = number(cell.get("value")) if isinstance(cell, dict) else None
             if value is None:
-                if isinstance(cell, dict) and (cell.get("not_a_number") or isinstance(cell.get("value"), float)):
+                if isinstance(cell, dict) and cell.get("value") is None:  # measured, but not a number
                     missing.append(f"{task}/{name}")
                 continue
             metric, _, filter_ = name.partition(",")

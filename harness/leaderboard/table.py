@@ -115,7 +115,7 @@ def _cell(entry: Entry, col: Column, is_best: bool) -> Cell:
     if col.id == "model":
         return Cell(f"{entry.model} ({entry.model_source})" if entry.model_source else entry.model)
     if col.id == "adapters":
-        return Cell(entry.adapters_text())
+        return Cell(entry.adapters_text() if entry.kind == "system" else "model-free")
     if col.id == "prompts":
         return Cell(entry.prompt_format)
     if col.id in entry.metrics or "/" in col.id:

@@ -19,7 +19,7 @@ def build_table(board: Leaderboard) -> Table:
     """A rich table with the same columns as the other formats; best values bold green."""
     cols = columns(board)
     title = ", ".join(r.run for r in board.runs) or "no runs"
-    models = {(e.model, e.model_source) for e in board.entries}
+    models = {(e.model, e.model_source) for e in board.entries if e.kind == "system"}
     caption = None
     if len(models) == 1:
         # one base model for every row: say it once under the table, keep the columns for numbers

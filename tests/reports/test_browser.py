@@ -30,7 +30,7 @@ pytestmark = [
 @pytest.fixture
 def page(two_runs: list[Path], tmp_path: Path) -> Path:
     path = tmp_path / "leaderboard.html"
-    path.write_text(HTMLFormat().render(collect(two_runs)), encoding="utf-8")
+    path.write_text(HTMLFormat().render(collect(two_runs, baselines=False)), encoding="utf-8")
     return path
 
 

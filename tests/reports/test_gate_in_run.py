@@ -55,7 +55,9 @@ def test_leaderboard_command_aggregates_two_runs(two_runs: list[Path], tmp_path:
         assert main(["leaderboard", *map(str, two_runs), "--format", fmt, "--output", str(target)]) == 0
         assert target.stat().st_size > 0
     md = (tmp_path / "board.md").read_text()
-    assert md.count("| smoke/20260101-000000 |") == 4 and md.count("| smoke/20260102-000000 |") == 4
+    # four systems and three model-free baseline rows per run
+    assert md.count("| smoke/20260101-000000 |") == 7 and md.count("| smoke/20260102-000000 |") == 7
+    assert md.count("| baseline: longest choice |") == 2
     assert main(["leaderboard", str(tmp_path / "missing")]) == 2
 
 

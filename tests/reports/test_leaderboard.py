@@ -19,8 +19,13 @@ from harness.leaderboard.terminal import build_table
 FORMATS = ["md", "csv", "json", "html", "terminal"]
 
 
+def systems_only(runs: list[Path]):
+    """The leaderboard of the fabricated runs without the model-free baseline rows (tested apart)."""
+    return collect(runs, baselines=False)
+
+
 def test_collect_one_run(run_dir: Path) -> None:
-    board = collect([run_dir])
+    board = systems_only([run_dir])
     assert [e.system for e in board.entries] == [
         "base",
         "base+dapt[method=lora]",
@@ -64,7 +69,7 @@ def test_collect_one_run(run_dir: Path) -> None:
 
 def test_collect_lm_eval_results(tmp_path: Path) -> None:
     """Results in lm-eval's own layout: metrics from ``results``, CI from the ``ci95`` extra or stderr."""
-    board = collect([make_run(tmp_path / "runs", style="lm_eval")])
+    board = systems_only([make_run(tmp_path / "runs", style="lm_eval")])
     sft = board.entries[3]
     assert len(board.columns) == 5 and sft.eval_seconds == pytest.approx(13.0)
     acc = sft.metrics["mx_legal_law_id/acc"]
@@ -75,7 +80,7 @@ def test_collect_lm_eval_results(tmp_path: Path) -> None:
 
 
 def test_best_per_metric(run_dir: Path) -> None:
-    board = collect([run_dir])
+    board = systems_only([run_dir])
     # sft has the highest quality in the fixture: best accuracy and lowest perplexity
     assert board.best("mx_legal_law_id/acc") == {3}
     assert board.best("mx_legal_ppl/word_perplexity") == {3}
@@ -83,7 +88,7 @@ def test_best_per_metric(run_dir: Path) -> None:
 
 
 def test_two_runs_aggregate_into_one_table(two_runs: list[Path]) -> None:
-    board = collect([two_runs[0].parent])  # the benchmark folder expands to its runs
+    board = systems_only([two_runs[0].parent])  # the benchmark folder expands to its runs
     assert [r.run for r in board.runs] == ["smoke/20260101-000000", "smoke/20260102-000000"]
     assert len(board.entries) == 8
     md = _render(board, "md")
@@ -94,9 +99,9 @@ def test_two_runs_aggregate_into_one_table(two_runs: list[Path]) -> None:
 
 def test_not_a_run_folder(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"no manifest\.json"):
-        collect([tmp_path])
+        systems_only([tmp_path])
     with pytest.raises(DataError, match="does not exist"):
-        collect([tmp_path / "missing"])
+        systems_only([tmp_path / "missing"])
 
 
 def _render(board, name: str) -> str:
@@ -113,7 +118,7 @@ def test_formats_registered_through_hook(reports_registry) -> None:
 
 
 def test_write_all_writes_each_format(run_dir: Path, reports_registry) -> None:
-    written = write_all(collect([run_dir]), run_dir, reports_registry, FORMATS)
+    written = write_all(systems_only([run_dir]), run_dir, reports_registry, FORMATS)
     assert [p.name for p in written] == [
         "leaderboard.md",
         "leaderboard.csv",
@@ -127,14 +132,14 @@ def test_write_all_writes_each_format(run_dir: Path, reports_registry) -> None:
 
 
 def test_markdown_and_csv_are_byte_stable(two_runs: list[Path], reports_registry, tmp_path: Path) -> None:
-    first = write_all(collect(two_runs), tmp_path / "a", reports_registry, ["md", "csv", "json"])
-    second = write_all(collect(two_runs), tmp_path / "b", reports_registry, ["md", "csv", "json"])
+    first = write_all(systems_only(two_runs), tmp_path / "a", reports_registry, ["md", "csv", "json"])
+    second = write_all(systems_only(two_runs), tmp_path / "b", reports_registry, ["md", "csv", "json"])
     for a, b in zip(first, second):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
 def test_markdown_columns_and_bold_best(run_dir: Path) -> None:
-    md = _render(collect([run_dir]), "md")
+    md = _render(systems_only([run_dir]), "md")
     header = next(line for line in md.splitlines() if line.startswith("| system"))
     for title in (
         "model (source)",
@@ -154,7 +159,7 @@ def test_markdown_columns_and_bold_best(run_dir: Path) -> None:
 
 
 def test_csv_is_numeric(run_dir: Path) -> None:
-    rows = list(csv.DictReader(io.StringIO(_render(collect([run_dir]), "csv"))))
+    rows = list(csv.DictReader(io.StringIO(_render(systems_only([run_dir]), "csv"))))
     assert len(rows) == 4
     sft = rows[3]
     assert (
@@ -166,7 +171,7 @@ def test_csv_is_numeric(run_dir: Path) -> None:
 
 
 def test_terminal_highlights_best(run_dir: Path) -> None:
-    board = collect([run_dir])
+    board = systems_only([run_dir])
     table = build_table(board)
     acc_column = next(c for c in table.columns if c.header.startswith("mx_legal_law_id/acc ↑"))
     styles = [cell.style for cell in acc_column._cells]
@@ -181,16 +186,16 @@ def test_terminal_table_in_a_log_file_is_not_folded(run_dir: Path) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, width=80, color_system=None)
     assert not console.is_terminal
-    render_terminal(collect([run_dir]), console)
+    render_terminal(systems_only([run_dir]), console)
     lines = buffer.getvalue().splitlines()
     body = [line for line in lines if line.startswith("│")]
-    assert len(body) == len(collect([run_dir]).entries)
+    assert len(body) == len(systems_only([run_dir]).entries)
     assert any("base+dapt[method=ia3]" in line and "plain" in line for line in body)
     assert console.width == 80  # restored
 
 
 def test_html_is_self_contained_with_plots(run_dir: Path) -> None:
-    page = _render(collect([run_dir]), "html")
+    page = _render(systems_only([run_dir]), "html")
     assert '<table id="leaderboard">' in page
     for figure in ("metric-bars", "quality-vs-cost", "loss-curves"):
         assert re.search(rf'<figure class="plot" id="{figure}"><svg', page), figure
@@ -209,7 +214,7 @@ def test_columns_are_grouped_by_task_group(run_dir: Path) -> None:
             "mx_legal_law_id": {**data["tasks"]["mx_legal_law_id"], "group": "Mexican law"},
         }
         results.write_text(json.dumps(data), encoding="utf-8")
-    board = collect([run_dir])
+    board = systems_only([run_dir])
     assert [(c.group, c.task) for c in board.columns][::2] == [
         ("general Spanish", "mx_legal_ppl"),
         ("general Spanish", "mx_legal_ppl"),
@@ -222,3 +227,22 @@ def test_columns_are_grouped_by_task_group(run_dir: Path) -> None:
     assert '<th colspan="3" class="group">general Spanish</th><th colspan="2" class="group">Mexican law</th>' in page
     text = _render(board, "terminal")  # rich may fold a header over two lines
     assert "Spanish" in text and "Mexican" in text
+
+
+def test_model_free_baselines_sit_beside_the_systems(run_dir: Path) -> None:
+    """Each run gets one row per baseline, scored on the same first n items as its systems."""
+    from harness.evaluation.baselines_cli import baseline_table
+
+    board = collect([run_dir])
+    rows = [e for e in board.entries if e.kind == "baseline"]
+    assert [e.system for e in rows] == [
+        "baseline: shortest choice",
+        "baseline: longest choice",
+        "baseline: most words shared with the article",
+    ]
+    expected = baseline_table({"mx_legal_law_id": 60})["mx_legal_law_id"]
+    longest = rows[1].metrics["mx_legal_law_id/acc"].value
+    assert longest == expected["longest"] == rows[1].metrics["mx_legal_law_id/acc_norm"].value
+    assert all(set(e.metrics) <= {"mx_legal_law_id/acc", "mx_legal_law_id/acc_norm"} for e in rows)
+    markdown = _render(board, "md")
+    assert "| baseline: longest choice |" in markdown and "model-free" in markdown
