@@ -106,11 +106,13 @@ class Registry:
         clash = self.collisions.get((family, name))
         if clash:
             who = " and ".join(f"plugin {r.plugin!r} ({r.distribution})" for r in clash)
+            # name a third-party plugin as the culprit where there is one
+            culprit = next((r for r in clash if r.distribution != "harness"), clash[-1])
             raise PluginError(
                 f"{family} component {name!r} is registered by {who}; uninstall or disable one "
                 "(HARNESS_DISABLE_PLUGINS)",
-                plugin=clash[-1].plugin,
-                distribution=clash[-1].distribution,
+                plugin=culprit.plugin,
+                distribution=culprit.distribution,
             )
         found = self.components.get(family, {}).get(name)
         if found is not None:

@@ -89,6 +89,21 @@ def max_steps_for(budget: dict[str, Any], tokens_per_step: int | None) -> int:
     return min(limits) if limits else -1
 
 
+#: a step budget this many times the data is almost surely a typo (``max_steps: 1000000000000``)
+EPOCHS_WARNING = 100
+
+
+def warn_if_oversized(ctx: Any, max_steps: int, examples_per_step: int, examples: int) -> None:
+    """Warn when ``max_steps`` would read the training data more than ``EPOCHS_WARNING`` times over."""
+    if max_steps > 0 and examples > 0:
+        epochs = max_steps * examples_per_step / examples
+        if epochs > EPOCHS_WARNING:
+            ctx.warn(
+                f"budget.max_steps {max_steps:,} is {epochs:,.0f} passes over the {examples:,} training examples; "
+                "is it a typo?"
+            )
+
+
 def training_arguments(
     hp: dict[str, Any],
     budget: dict[str, Any],

@@ -77,7 +77,25 @@ def resolve_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
             f"unknown option {unknown[0]!r} for PEFT method {method!r}; valid: {', '.join(sorted(spec.defaults))}",
             field=f"method_options.{unknown[0]}",
         )
-    return {**spec.defaults, **options}
+    resolved = {**spec.defaults, **options}
+    for name, (check, wanted) in _CHECKS.items():
+        value = resolved.get(name)
+        if name in options and value is not None and not check(value):
+            raise SpecError(f"{name} must be {wanted} (got {value!r})", field=f"method_options.{name}")
+    return resolved
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+
+
+#: option → (test, what it must be): numbers that peft would only reject (or misuse) at run time
+_CHECKS: dict[str, tuple[Any, str]] = {
+    "r": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "alpha": (lambda v: _number(v) and v > 0, "a positive number"),
+    "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "num_virtual_tokens": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
+}
 
 
 def linear_layer_names(model: Any) -> list[str]:

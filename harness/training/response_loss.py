@@ -74,7 +74,9 @@ def response_only_trainer(base_class: type) -> type:
     class ResponseOnlySFTTrainer(base_class):  # type: ignore[misc, valid-type]
         """``SFTTrainer`` whose loss runs the LM head on response tokens only (same value and metrics)."""
 
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001, ANN201
+        def compute_loss(
+            self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None
+        ) -> Any:
             if return_outputs or not response_only_supported(model):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             mode = "train" if self.model.training else "eval"

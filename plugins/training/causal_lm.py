@@ -27,7 +27,7 @@ class CausalLMTrainer(Trainer):
         from transformers import EarlyStoppingCallback, TrainingArguments, default_data_collator
         from transformers import Trainer as HFTrainer
 
-        from harness.training.arguments import max_steps_for, training_arguments
+        from harness.training.arguments import max_steps_for, training_arguments, warn_if_oversized
         from harness.training.data import load_blocks
         from harness.training.loop import prepare, train_and_save
 
@@ -39,6 +39,7 @@ class CausalLMTrainer(Trainer):
         block = len(train[0]["input_ids"])
         tokens_per_step = block * hp["per_device_train_batch_size"] * hp["gradient_accumulation_steps"] * world_size()
         max_steps = max_steps_for(prepared.budget, tokens_per_step)
+        warn_if_oversized(ctx, max_steps, tokens_per_step // block, len(train))
         args = TrainingArguments(
             **training_arguments(
                 hp, prepared.budget, str(job.checkpoint_dir), job.seed, max_steps, evaluation is not None

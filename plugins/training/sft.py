@@ -28,7 +28,7 @@ class SFTTrainer(Trainer):
         from trl import SFTConfig
         from trl import SFTTrainer as TRLSFTTrainer
 
-        from harness.training.arguments import max_steps_for, training_arguments
+        from harness.training.arguments import max_steps_for, training_arguments, warn_if_oversized
         from harness.training.data import mean_sft_tokens, sft_dataset
         from harness.training.launch import world_size
         from harness.training.loop import prepare, train_and_save
@@ -43,6 +43,7 @@ class SFTTrainer(Trainer):
             math.ceil(mean_sft_tokens(train, tokenizer, chat) * per_step) if prepared.budget.get("max_tokens") else None
         )
         max_steps = max_steps_for(prepared.budget, estimate)
+        warn_if_oversized(ctx, max_steps, per_step, len(train))
         base = training_arguments(
             hp,
             prepared.budget,

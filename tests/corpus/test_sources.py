@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,32 @@ def test_law_folders_prefer_json_then_txt_then_pdf(tmp_path: Path, sample_law: s
     assert docs["ley_rota"].metadata["format"] == "txt"
     assert "JSONDecodeError" in ctx.inputs["ley_rota"]["problems"][0]
     assert ctx.inputs["vacia"]["status"] == "skipped"
+
+
+def test_no_law_vanishes(tmp_path: Path, sample_law: str) -> None:
+    """Upper-case suffixes are read, one stem in two folders gives two laws, a FIFO is skipped with
+    a reason instead of hanging, and every input is in the report."""
+    folder = tmp_path / "laws"
+    for sub in ("a", "b"):
+        (folder / sub).mkdir(parents=True)
+        (folder / sub / "dup.txt").write_text(sample_law.replace(TITLE, f"LEY {sub.upper()}"), encoding="utf-8")
+    (folder / "GRANDE.TXT").write_text(sample_law, encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
+    ctx = _ctx(tmp_path)
+    docs = list(RawTxt(RawTxt.Options(path=str(folder))).documents(ctx))
+    assert sorted(d.id for d in docs) == ["GRANDE", "b__dup", "dup"]
+    assert len({d.title for d in docs if "dup" in d.id}) == 2
+    assert set(ctx.inputs) == {"GRANDE.TXT", "a/dup.txt", "b/dup.txt", "pipe.txt"}
+    assert ctx.inputs["pipe.txt"]["status"] == "skipped" and "not a regular file" in ctx.inputs["pipe.txt"]["reason"]
+
+
+def test_files_the_manifest_does_not_list_are_reported(txt_folder: Path, tmp_path: Path, sample_law: str) -> None:
+    (txt_folder / "txt" / "extra.txt").write_text(sample_law, encoding="utf-8")
+    ctx = _ctx(tmp_path)
+    docs = list(RawTxt(RawTxt.Options(path=str(txt_folder))).documents(ctx))
+    assert [d.id for d in docs] == ["prueba", "otra"]
+    assert ctx.inputs["txt/extra.txt"] == {
+        "status": "skipped",
+        "reason": "not listed in manifest.csv",
+        "file": str(txt_folder / "txt" / "extra.txt"),
+    }
