@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.errors import HarnessError
+from harness.errors import HarnessError, SpecError
 
 COMMANDS = ("run", "validate", "plugins", "leaderboard", "regress", "tasks")
 
@@ -35,10 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", nargs="+", default=[], metavar="STAGE", help="recompute these stages even if cached")
     run.add_argument("--run-id", default=None, help="run folder name (default: UTC timestamp)")
     run.add_argument("--cache", type=Path, default=None, help="stage cache (default: OUT/.cache)")
+    run.add_argument(
+        "--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"], help="override the spec's precision"
+    )
 
     validate = sub.add_parser("validate", help="check a spec and that every named component exists")
     validate.add_argument("spec", type=Path)
     validate.add_argument("--profile", default="auto")
+    validate.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"])
 
     plugins = sub.add_parser("plugins", help="table of loaded plugins and their components")
     plugins.add_argument("--hook", default=None, help="only plugins implementing this hook")
@@ -58,8 +62,15 @@ def _parser() -> argparse.ArgumentParser:
 
     comp = sub.add_parser("compare", help="paired comparisons between systems of a finished run")
     comp.add_argument("run", type=Path, help="a run folder (runs/<benchmark>/<run-id>)")
-    comp.add_argument("--baseline", required=True, help="the system the others are compared with")
+    comp.add_argument("--baseline", default=None, help="the system the others are compared with")
     comp.add_argument("--candidate", action="append", default=None, help="a system to compare (default: all)")
+    comp.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="pair each system with the same system of another run (e.g. the spec run with --precision bf16)",
+    )
 
     tasks = sub.add_parser("tasks", help="build the frozen evaluation task data, or print its model-free baselines")
     tasks.add_argument("action", choices=["build", "baselines"])
@@ -101,9 +112,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "regress":
         return _cmd_regress(args)
     if args.command == "compare":
-        from harness.regress.cli import compare_systems
+        from harness.regress.cli import compare_runs, compare_systems
 
-        compare_systems(args.run, args.baseline, args.candidate)
+        if args.against is not None:
+            systems = [args.baseline] if args.baseline else []
+            compare_runs(args.run, args.against, [*systems, *(args.candidate or [])] or None)
+        elif args.baseline is None:
+            raise SpecError("compare needs --baseline SYSTEM, or --against RUN", field="--baseline")
+        else:
+            compare_systems(args.run, args.baseline, args.candidate)
         return 0
     if args.action == "baselines":
         from harness.evaluation.baselines_cli import main as tasks_baselines
@@ -126,6 +143,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         run_id=args.run_id,
         cache=args.cache,
+        precision=args.precision,
     )
     result = run_pipeline(args.spec, options)
     from harness.report import finish_run
@@ -137,8 +155,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from harness.plugins import load_registry
     from harness.spec.load import load_spec
 
-    loaded = load_spec(args.spec, args.profile, load_registry())
-    print(f"{args.spec}: ok (profile {loaded.profile}: {loaded.profile_reason})")
+    loaded = load_spec(args.spec, args.profile, load_registry(), precision=args.precision)
+    print(
+        f"{args.spec}: ok (profile {loaded.profile}: {loaded.profile_reason}; precision {loaded.precision.describe()})"
+    )
     return 0
 
 
@@ -180,7 +200,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         table.add_row(broken.name, "-", "entry point (FAILED)", broken.distribution, "-", broken.error)
     for (family, name), clash in sorted(registry.collisions.items()):
         who = ", ".join(f"{r.plugin} ({r.distribution})" for r in clash)
-        table.add_row("(collision)", "-", "-", "-", f"{family}:", f"{name!r} registered by {who}; a spec naming it fails")
+        table.add_row(
+            "(collision)", "-", "-", "-", f"{family}:", f"{name!r} registered by {who}; a spec naming it fails"
+        )
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 160))

@@ -180,6 +180,8 @@ class TrainJob:
     seed: int
     #: adapters to load first: name → (path, trainable)
     init_adapters: dict[str, tuple[Path, bool]] = field(default_factory=dict)
+    #: resolved compute precision: fp32 | bf16 | fp16 (mixed: weights stay ``dtype``)
+    precision: str = "fp32"
 
 
 @dataclass

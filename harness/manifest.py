@@ -114,6 +114,7 @@ def build_manifest(
         "spec": loaded.spec.model_dump(mode="json", exclude={"profiles"}),
         "profile": loaded.profile,
         "profile_reason": loaded.profile_reason,
+        "precision": {"name": loaded.precision.name, "reason": loaded.precision.reason},
         "seed": loaded.spec.seed,
         "model": model.describe(),
         "systems": [

@@ -111,7 +111,9 @@ def main() -> None:
     for _ in range(args.repeats):
         for arm in ("trl", "harness"):
             results[arm].append(run(info, arm == "harness", args.steps, args.batch, seed=0))
-            print(f"{arm}: {results[arm][-1]['tokens_per_s']:.1f} tokens/s, first loss {results[arm][-1]['first_loss']:.5f}")
+            print(
+                f"{arm}: {results[arm][-1]['tokens_per_s']:.1f} tokens/s, first loss {results[arm][-1]['first_loss']:.5f}"
+            )
     trl = statistics.median(r["tokens_per_s"] for r in results["trl"])
     ours = statistics.median(r["tokens_per_s"] for r in results["harness"])
     print(f"model {args.model}, {args.steps} steps x {args.batch} examples, {args.repeats} repeat(s)")

@@ -51,32 +51,44 @@ def write_blocks(model: Any, folder: Path, block: int, count: int) -> Path:
     return folder / "train_blocks.parquet"
 
 
-def harness_run(model: Any, blocks: Path, root: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """One run of the harness trainer; its own figures (tokens/s over ``trainer.train``)."""
+def harness_run(
+    model: Any, blocks: Path, root: Path, settings: dict[str, Any], precision: str = "fp32"
+) -> dict[str, Any]:
+    """One run of the harness trainer; its own figures (tokens/s over ``trainer.train``) and the
+    loss of its last logged step (``last_loss``)."""
     from harness.components import TrainJob
     from harness.context import StageContext
     from harness_plugins.training.causal_lm import CausalLMTrainer
 
     shutil.rmtree(root, ignore_errors=True)
     (root / "out").mkdir(parents=True)
+    options = {"r": settings["r"], "alpha": 2 * settings["r"], "dropout": 0.0}
+    if settings.get("target_modules"):
+        options["target_modules"] = settings["target_modules"]
     job = TrainJob(
         model=model,
         dtype="float32",
         train_path=blocks,
         eval_path=None,
         method="lora",
-        method_options={"r": settings["r"], "alpha": 2 * settings["r"], "dropout": 0.0},
+        method_options=options,
         hyperparameters={**settings["hp"], "budget": {"max_steps": settings["steps"]}},
         output_dir=root / "out",
         checkpoint_dir=root / "scratch",
         seed=0,
+        precision=precision,
     )
     ctx = StageContext(stage="dapt", workdir=root / "out", scratch=root / "scratch", base_dir=root)
-    return CausalLMTrainer().train(job, ctx).metrics
+    result = CausalLMTrainer().train(job, ctx)
+    losses = [row["loss"] for row in result.loss_curve if row.get("loss") is not None]
+    return {**result.metrics, "last_loss": losses[-1] if losses else None}
 
 
-def plain_run(model: Any, blocks: Path, root: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """The same training written directly against transformers + peft, timed the same way."""
+def plain_run(
+    model: Any, blocks: Path, root: Path, settings: dict[str, Any], precision: str = "fp32"
+) -> dict[str, Any]:
+    """The same training written directly against transformers + peft, timed the same way
+    (``precision`` bf16: the Trainer's own ``bf16=True``)."""
     import datasets
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, Trainer, TrainingArguments, default_data_collator
@@ -87,7 +99,13 @@ def plain_run(model: Any, blocks: Path, root: Path, settings: dict[str, Any]) ->
     train = datasets.Dataset.from_dict({"input_ids": ids, "labels": ids})
     base = AutoModelForCausalLM.from_pretrained(model.path, dtype="float32")
     base.config.use_cache = False
-    lora = LoraConfig(task_type="CAUSAL_LM", r=settings["r"], lora_alpha=2 * settings["r"], lora_dropout=0.0)
+    lora = LoraConfig(
+        task_type="CAUSAL_LM",
+        r=settings["r"],
+        lora_alpha=2 * settings["r"],
+        lora_dropout=0.0,
+        target_modules=settings.get("target_modules"),
+    )
     peft_model = get_peft_model(base, lora)
     args = TrainingArguments(
         output_dir=str(root),
@@ -103,6 +121,7 @@ def plain_run(model: Any, blocks: Path, root: Path, settings: dict[str, Any]) ->
         report_to="none",
         disable_tqdm=True,
         use_cpu=True,
+        bf16=precision == "bf16",
     )
     trainer = Trainer(model=peft_model, args=args, train_dataset=train, data_collator=default_data_collator)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -114,6 +133,7 @@ def plain_run(model: Any, blocks: Path, root: Path, settings: dict[str, Any]) ->
         "train_tokens_per_s": round(tokens / seconds, 2),
         "wall_time_s": round(seconds, 2),
         "cpu_time_s": round(cpu_seconds, 2),
+        "last_loss": next((e["loss"] for e in reversed(trainer.state.log_history) if "loss" in e), None),
     }
 
 

@@ -43,9 +43,7 @@ def _files_excluded_from(data: dict[str, Any], training: str) -> list[str]:
     )
 
 
-def heldout_ids(
-    tasks: list[str], base_dir: Path, training: str = "dapt"
-) -> tuple[set[str], dict[str, str | None]]:
+def heldout_ids(tasks: list[str], base_dir: Path, training: str = "dapt") -> tuple[set[str], dict[str, str | None]]:
     """Article ids of every task that ``training`` must not see, and per task a hash of them and of
     the item files they come from (for the cache key).
 

@@ -87,7 +87,9 @@ def run_sources(ctx: StageContext, sources: list[tuple[str, DataSource]]) -> dic
                     while doc.id in seen:  # another law of the same source may carry the new id too
                         doc.id = f"{old}@{name}" + (f"-{n}" if n > 1 else "")
                         n += 1
-                    ctx.warn(f"document id {old!r} from source {name!r} already came from {seen[old]!r}; now {doc.id!r}")
+                    ctx.warn(
+                        f"document id {old!r} from source {name!r} already came from {seen[old]!r}; now {doc.id!r}"
+                    )
                     entry = ctx.inputs.get(str(doc.metadata.get("input", "")))
                     if entry is not None:
                         entry["document"] = doc.id
@@ -158,7 +160,9 @@ def run_cleaners(
             if on_error != "skip":
                 raise PluginError(message, plugin=plugin, distribution=dist)
             ctx.warn(f"{message}; document skipped (corpus.on_error: skip)")
-            dropped.append({"id": doc.id, "title": doc.title, "dropped_by": name, "reason": f"failed: {outcome['reason']}"})
+            dropped.append(
+                {"id": doc.id, "title": doc.title, "dropped_by": name, "reason": f"failed: {outcome['reason']}"}
+            )
         else:
             dropped.append({"id": doc.id, "title": doc.title, **outcome})
     write_documents(ctx.workdir / "documents.parquet", kept)

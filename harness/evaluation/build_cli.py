@@ -66,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``harness tasks build``; returns the exit code."""
     parser = argparse.ArgumentParser(prog="harness tasks build", description=__doc__)
     parser.add_argument("--articles", help="articles.parquet from the corpus pipeline's dedup stage")
-    parser.add_argument("--raw", help="raw corpus folder (manifest.csv + federales/txt) for the simple fallback extractor")
-    parser.add_argument("--legal-qa", help="folder of legal-QA item sources (default: the shipped tasks/mx_legal/legal_qa)")
+    parser.add_argument(
+        "--raw", help="raw corpus folder (manifest.csv + federales/txt) for the simple fallback extractor"
+    )
+    parser.add_argument(
+        "--legal-qa", help="folder of legal-QA item sources (default: the shipped tasks/mx_legal/legal_qa)"
+    )
     parser.add_argument("--out", help="output folder (default: tasks/mx_legal/data of the installed tasks)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -13,7 +13,8 @@
   it was trained on, not in a format it never saw.
 - Log-likelihoods are computed with the LM head on the continuation positions only
   (:mod:`harness.evaluation.scoring`): the same numbers, without a ``batch × length × vocabulary``
-  tensor of log-probabilities.
+  tensor of log-probabilities; batches are cut to fit the memory available and retried at half
+  size when they still run out.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class HarnessLM(HFLM):
     """``HFLM`` whose rolling loglikelihood never scores a BOS token as text, and whose
     instruction-format prompts follow the SFT trainer's template."""
 
+    #: the memory one scoring batch may use (MiB); None: half of what is available
+    memory_limit_mb: int | None = None
+
     def chat_template(self, chat_template: bool | str = False) -> str | None:
         """The template recorded by lm-eval: the tokenizer's, or the harness's plain one."""
         if chat_template and not has_chat_template(self.tokenizer):
@@ -70,22 +74,33 @@ class HarnessLM(HFLM):
         from lm_eval.models.utils import Collator
         from tqdm import tqdm
 
-        from harness.evaluation.scoring import score_batch, supports_kept_logits
+        from harness.evaluation.scoring import (
+            memory_budget,
+            score_batch,
+            score_safely,
+            split_to_fit,
+            supports_kept_logits,
+        )
 
         if self.backend != "causal" or self.batch_size == "auto" or not supports_kept_logits(self.model):
             return super()._loglikelihood_tokens(requests, disable_tqdm=disable_tqdm, override_bs=override_bs)
         ordered = Collator(requests, sort_fn=lambda r: (-len(r[1] + r[2]), tuple(r[1] + r[2])))
         results: list[tuple[float, bool]] = []
         bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="Running loglikelihood requests")
-        for chunk in ordered.get_batched(n=int(override_bs or self.batch_size)):
-            scores = score_batch(
-                self.model, chunk, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
+        budget = memory_budget(self.memory_limit_mb)
+
+        def score(piece: list[Any]) -> list[tuple[float, bool]]:
+            return score_batch(
+                self.model, piece, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
             )
-            for (request, _, _), answer in zip(chunk, scores):
-                if request is not None:  # rolling windows are cached per document by the caller
-                    self.cache_hook.add_partial("loglikelihood", request, answer)
-                results.append(answer)
-                bar.update(1)
+
+        for chunk in ordered.get_batched(n=int(override_bs or self.batch_size)):
+            for piece in split_to_fit(chunk, self.model.config, self.max_length, budget):
+                for (request, _, _), answer in zip(piece, score_safely(score, piece, self.max_length)):
+                    if request is not None:  # rolling windows are cached per document by the caller
+                        self.cache_hook.add_partial("loglikelihood", request, answer)
+                    results.append(answer)
+                    bar.update(1)
         bar.close()
         return ordered.get_original(results)
 
@@ -113,11 +128,18 @@ def wrap(
     batch_size: int,
     max_gen_toks: int | None = None,
     max_length: int | None = None,
+    mixed_precision: str = "fp32",
+    memory_limit_mb: int | None = None,
 ) -> HarnessLM:
-    """An lm-eval LM around an already built model object."""
+    """An lm-eval LM around an already built model object; ``mixed_precision`` bf16/fp16 runs its
+    forward passes (scoring and generation) under ``torch.autocast``."""
     kwargs: dict[str, Any] = {"pretrained": model_obj, "tokenizer": tokenizer, "batch_size": batch_size}
+    if mixed_precision in ("bf16", "fp16"):
+        kwargs["mixed_precision_dtype"] = {"bf16": "bfloat16", "fp16": "float16"}[mixed_precision]
     if max_gen_toks:
         kwargs["max_gen_toks"] = max_gen_toks
     if max_length:
         kwargs["max_length"] = max_length
-    return HarnessLM(**kwargs)
+    lm = HarnessLM(**kwargs)
+    lm.memory_limit_mb = memory_limit_mb
+    return lm

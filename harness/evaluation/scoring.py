@@ -9,18 +9,130 @@ and the rest of the model's forward pass are unchanged: the batch is built exact
 builds it (sorted longest first, truncated from the left, right-padded, no attention mask), and
 ``logits_to_keep`` covers the earliest continuation position of the batch.
 
+Batches are also sized from what they cost: :func:`row_bytes` estimates one sequence's peak
+memory (the kept logits and their log-softmax, attention scores, MLP and hidden activations) and
+:func:`split_to_fit` cuts lm-eval's batch into pieces that fit :func:`memory_budget`, half of the
+memory available to this process (its cgroup limit included) unless the spec sets
+``evaluation.memory_limit_mb``.  A piece that still runs out of memory is retried at half the
+size, down to one sequence (:func:`score_safely`).
+
 Written here rather than taken from lm-eval because lm-eval has no hook for it: its scoring loop
-materialises the full logits before slicing them.
+materialises the full logits before slicing them, and its ``auto`` batch size probes the
+longest request by trial on CUDA only.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from harness.errors import HarnessError
+
+log = logging.getLogger("harness")
+
 Request = tuple[tuple[str, str] | None, list[int], list[int]]
+
+
+class EvaluationOutOfMemory(HarnessError):
+    """Even one sequence does not fit in memory (exit 2: the task asks more than the machine has)."""
+
+    exit_code = 2
+
+
+def _cgroup_free() -> int | None:
+    """Bytes left under this process's cgroup v2 memory limit, if it has one."""
+    root = Path("/sys/fs/cgroup")
+    try:
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return int(limit) - int((root / "memory.current").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def memory_budget(limit_mb: int | None = None) -> int:
+    """Bytes one scoring batch may use: ``limit_mb`` when given, else half of what is available."""
+    if limit_mb:
+        return int(limit_mb) * 2**20
+    import psutil
+
+    free = psutil.virtual_memory().available
+    cgroup = _cgroup_free()
+    if cgroup is not None:
+        free = min(free, cgroup)
+    return max(free // 2, 64 * 2**20)
+
+
+def row_bytes(config: Any, width: int, keep: int, element: int = 4) -> int:
+    """Estimated peak bytes of one sequence of ``width`` tokens with ``keep`` scored positions."""
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    vocab = int(getattr(text, "vocab_size", 32000))
+    hidden = int(getattr(text, "hidden_size", 1024))
+    inner = int(getattr(text, "intermediate_size", None) or 4 * hidden)
+    heads = int(getattr(text, "num_attention_heads", 8))
+    logits = 3 * keep * vocab * 4  # logits, soft-capped copy, float32 log-softmax
+    attention = 2 * heads * width * width * element  # scores and probabilities of one layer
+    activations = width * (12 * hidden + 3 * inner) * element
+    return logits + attention + activations
+
+
+def split_to_fit(chunk: list[Request], config: Any, max_length: int, budget: int) -> list[list[Request]]:
+    """``chunk`` (sorted longest first, as lm-eval sorts it) cut into pieces within ``budget``."""
+    pieces: list[list[Request]] = []
+    current: list[Request] = []
+    for request in chunk:
+        candidate = [*current, request]
+        width, keep = _shape(candidate, max_length)
+        if current and len(candidate) * row_bytes(config, width, keep) > budget:
+            pieces.append(current)
+            candidate = [request]
+        current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _shape(chunk: list[Request], max_length: int) -> tuple[int, int]:
+    lengths = [(len((c + t)[-(max_length + 1) :][:-1]), len(t)) for _, c, t in chunk]
+    width = max(n for n, _ in lengths)
+    return width, width - min(n - k for n, k in lengths)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """CUDA's ``OutOfMemoryError`` or the CPU allocator's failure to allocate."""
+    if isinstance(exc, torch.OutOfMemoryError) or isinstance(exc, MemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def score_safely(
+    score: Callable[[list[Request]], list[tuple[float, bool]]], chunk: list[Request], max_length: int
+) -> list[tuple[float, bool]]:
+    """``score(chunk)``, retried in halves whenever it runs out of memory."""
+    try:
+        return score(chunk)
+    except (RuntimeError, MemoryError) as exc:
+        if not is_out_of_memory(exc):
+            raise
+        if len(chunk) == 1:
+            width, _ = _shape(chunk, max_length)
+            raise EvaluationOutOfMemory(
+                f"scoring one sequence of {width} tokens ran out of memory; lower the model's "
+                "max_length or evaluate this task on a machine with more memory",
+                field="evaluation.batch_size",
+            ) from None
+        half = len(chunk) // 2
+        log.warning("scoring %d sequences ran out of memory; retrying %d and %d", len(chunk), half, len(chunk) - half)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return score_safely(score, chunk[:half], max_length) + score_safely(score, chunk[half:], max_length)
 
 
 def supports_kept_logits(model: Any) -> bool:

@@ -51,6 +51,7 @@ def eval_config(
             "source": model.source,
             "dtype": loaded.spec.model.dtype,
         },
+        "precision": loaded.precision.name,
         "tasks": [{"name": r.name, "kind": r.kind, "identity": r.identity} for r in refs],
         "limits": limits,
         "settings": {
@@ -80,30 +81,35 @@ def run_evaluation(
     base_dir: Path,
     out_dir: Path,
     metric_options: dict[str, dict[str, Any]],
+    memory_limit_mb: int | None = None,
 ) -> dict[str, Any]:
     """Build, evaluate and write ``results.json`` + ``samples_<task>.jsonl`` into ``out_dir``."""
     from harness.evaluation import lm as lm_mod
+    from harness.evaluation import pool
     from harness.evaluation import results as res
     from harness.evaluation.metrics_bridge import push_metrics, runtime_info
-    from harness.evaluation.run import evaluate
     from harness.evaluation.tasks import TaskRef, resolve_tasks
 
     settings = config["settings"]
     push_metrics(registry, metric_options)  # before lm-eval loads any task
     refs: list[TaskRef] = resolve_tasks(task_names, base_dir)
     started = time.perf_counter()
-    model_obj, tokenizer = lm_mod.build_model(system, model, adapter_dirs, config["model"]["dtype"])
-    wrapped = lm_mod.wrap(model_obj, tokenizer, settings["batch_size"], settings["max_gen_toks"])
-    load_s = time.perf_counter() - started
-    raw = evaluate(
-        wrapped,
-        refs,
-        config["limits"],
-        settings["num_fewshot"],
-        settings["bootstrap_iters"],
-        seed=settings["seed"],
-        instruction_format=system.prompt_format == "instruction",
+    model_obj, tokenizer, shared = pool.system_model(system, model, adapter_dirs, config["model"]["dtype"])
+    precision = config.get("precision", "fp32")
+    wrapped = lm_mod.wrap(
+        model_obj,
+        tokenizer,
+        settings["batch_size"],
+        settings["max_gen_toks"],
+        mixed_precision=precision,
+        memory_limit_mb=memory_limit_mb,
     )
+    load_s = time.perf_counter() - started
+    try:
+        raw = _evaluate(wrapped, refs, config, settings, system)
+    except BaseException:
+        pool.release()  # a half-finished evaluation leaves nothing behind for the next system
+        raise
     wall = time.perf_counter() - started
     samples = res.write_samples(raw, out_dir)
     metric_info = runtime_info()
@@ -113,6 +119,7 @@ def run_evaluation(
         "composition": system.composition,
         "prompt_format": system.prompt_format,
         "prompt_template": "chat" if lm_mod.has_chat_template(tokenizer) else "plain",
+        "precision": precision,
         "model": model.describe(),
         "tasks": res.summarize(raw, settings["bootstrap_iters"], settings["seed"], _groups(refs)),
         # JSON objects are written with sorted keys: the spec's task order is kept here
@@ -121,6 +128,8 @@ def run_evaluation(
         "samples": samples,
         "eval_wall_time_s": round(wall, 3),
         "model_load_s": round(load_s, 3),
+        # the run's base model was already in memory, with this system's adapters switched on
+        "base_shared": shared,
         "bertscore_encoder": metric_info.get("bertscore_f1"),
         "metric_runtime": metric_info,
         "lm_eval_version": config["lm_eval"],
@@ -128,6 +137,20 @@ def run_evaluation(
     }
     write_json(out_dir / "results.json", results)
     return results
+
+
+def _evaluate(wrapped: Any, refs: list[Any], config: dict[str, Any], settings: dict[str, Any], system: Any) -> Any:
+    from harness.evaluation.run import evaluate
+
+    return evaluate(
+        wrapped,
+        refs,
+        config["limits"],
+        settings["num_fewshot"],
+        settings["bootstrap_iters"],
+        seed=settings["seed"],
+        instruction_format=system.prompt_format == "instruction",
+    )
 
 
 def eval_stage(
@@ -142,6 +165,7 @@ def eval_stage(
     config = eval_config(loaded, registry, system, model, limit)
     spec_tasks = list(loaded.spec.evaluation.tasks)
     metric_options = dict(loaded.spec.evaluation.metric_options)
+    memory_limit_mb = loaded.spec.evaluation.memory_limit_mb
     base_dir = loaded.base_dir
     unknown = [a for a in system.adapters if a not in adapters]
     if unknown:
@@ -156,7 +180,16 @@ def eval_stage(
 
             raise SpecError(f"system {system.name!r} needs adapters {missing} that were not built")
         out = run_evaluation(
-            registry, config, system, model, dict(inputs), spec_tasks, base_dir, ctx.workdir, metric_options
+            registry,
+            config,
+            system,
+            model,
+            dict(inputs),
+            spec_tasks,
+            base_dir,
+            ctx.workdir,
+            metric_options,
+            memory_limit_mb,
         )
         summary = {t: {m: v["value"] for m, v in r["metrics"].items()} for t, r in out["tasks"].items()}
         for message in _warnings(out):

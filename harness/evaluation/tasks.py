@@ -109,7 +109,9 @@ def files_read_by(yaml_path: Path, base_dir: Path, depth: int = 0) -> list[Path]
             module = yaml_path.parent / (value.rsplit(".", 1)[0].replace(".", "/") + ".py")
             if module.is_file():
                 found.append(module)
-    data_files = (doc.get("dataset_kwargs") or {}).get("data_files") if isinstance(doc.get("dataset_kwargs"), dict) else None
+    data_files = (
+        (doc.get("dataset_kwargs") or {}).get("data_files") if isinstance(doc.get("dataset_kwargs"), dict) else None
+    )
     for name in _strings(data_files):
         for candidate in (Path(name), base_dir / name, yaml_path.parent / name):
             if candidate.is_file():
@@ -181,7 +183,8 @@ def resolve_tasks(names: list[str], base_dir: Path) -> list[TaskRef]:
             ident = {os.path.relpath(f.resolve(), include.resolve()): _sha(f) for f in dict.fromkeys(read)}
             for file in files:
                 refs += [
-                    TaskRef(n, "path", include, {"files": ident}, metrics=metric_names(file)) for n in _names_in_yaml(file)
+                    TaskRef(n, "path", include, {"files": ident}, metrics=metric_names(file))
+                    for n in _names_in_yaml(file)
                 ]
         else:
             refs.append(TaskRef(name, "lm_eval", None, {"lm_eval": lm_eval.__version__}))

@@ -68,9 +68,7 @@ def collect(run_dirs: list[Path], baselines: bool = True) -> Leaderboard:
     for column in columns.values():
         rank.setdefault(column.group, len(rank))
         rank.setdefault("task:" + column.task, len(rank))
-    board.columns = sorted(
-        columns.values(), key=lambda c: (rank[c.group], rank["task:" + c.task], c.metric, c.filter)
-    )
+    board.columns = sorted(columns.values(), key=lambda c: (rank[c.group], rank["task:" + c.task], c.metric, c.filter))
     return board
 
 
@@ -127,6 +125,7 @@ def _entry(
         adapters=adapters,
         composition=str(system.get("composition") or ""),
         prompt_format=str(results.get("prompt_format") or "plain"),
+        precision=str(results.get("precision") or "fp32"),
         metrics=metrics_of(results, columns, missing),
     )
     for name in missing:

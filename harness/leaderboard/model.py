@@ -86,6 +86,8 @@ class Entry:
     composition: str = ""
     #: how task prompts were given: ``plain`` or ``instruction`` (the SFT format)
     prompt_format: str = "plain"
+    #: compute precision of the evaluation (``fp32`` for runs from before it was recorded)
+    precision: str = "fp32"
     metrics: dict[str, MetricValue] = field(default_factory=dict)
     trainable_params: int | None = None
     total_params: int | None = None

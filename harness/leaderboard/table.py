@@ -70,7 +70,7 @@ def columns(board: Leaderboard, with_run: bool | None = None) -> list[Column]:
         with_run = len(board.runs) > 1
     out = [Column("run", "run")] if with_run else []
     out += [Column("system", "system"), Column("model", "model (source)"), Column("adapters", "adapters")]
-    out += [Column("prompts", "prompts")]
+    out += [Column("prompts", "prompts"), Column("precision", "precision")]
     arrow = {True: "↑", False: "↓"}
     out += [
         Column(c.key, f"{c.key} {arrow[c.higher_is_better]}", True, c.higher_is_better, c.group) for c in board.columns
@@ -117,7 +117,9 @@ def _cell(entry: Entry, col: Column, is_best: bool) -> Cell:
     if col.id == "adapters":
         return Cell(entry.adapters_text() if entry.kind == "system" else "model-free")
     if col.id == "prompts":
-        return Cell(entry.prompt_format)
+        return Cell(entry.prompt_format if entry.kind == "system" else "")
+    if col.id == "precision":
+        return Cell(entry.precision if entry.kind == "system" else "")
     if col.id in entry.metrics or "/" in col.id:
         value = entry.metrics.get(col.id)
         if value is None:

@@ -210,3 +210,45 @@ def compare_systems(
         report.render(console)
         reports.append(report)
     return reports
+
+
+def compare_runs(
+    run_dir: Path, other_dir: Path, systems: list[str] | None = None, console: Console | None = None
+) -> list[GateReport]:
+    """``harness compare RUN --against OTHER``: each system of ``run_dir`` (the baseline) paired
+    with the same system of ``other_dir`` on the same items — the same spec run twice with one
+    setting changed (``--precision bf16``, another seed, another machine).  Writes nothing."""
+    import json
+
+    from harness.spec.evaluation import RegressionSection
+
+    console = console or _console()
+    evaluated = []
+    for folder in (Path(run_dir), Path(other_dir)):
+        if not (folder / "manifest.json").is_file():
+            raise SpecError(f"{folder} is not a run folder (no manifest.json)", field="run")
+        results = folder / "results"
+        names = {p.name for p in results.iterdir() if (p / "results.json").is_file()} if results.is_dir() else set()
+        evaluated.append(names)
+    shared = sorted(evaluated[0] & evaluated[1])
+    for name in systems or []:
+        if name not in shared:
+            raise SpecError(f"{name!r} was not evaluated in both runs; both have: {', '.join(shared)}", field="system")
+    if not shared:
+        raise SpecError(f"{run_dir} and {other_dir} evaluated no system in common", field="--against")
+    spec = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8")).get("spec") or {}
+    section = RegressionSection(**(spec.get("regression") or {}))
+    tasks = (spec.get("evaluation") or {}).get("tasks")
+    reports = []
+    for name in systems or shared:
+        report = compare(
+            Path(run_dir) / "results" / name,
+            Path(other_dir) / "results" / name,
+            tasks,
+            section,
+            f"{name} ({Path(run_dir).name})",
+            f"{name} ({Path(other_dir).name})",
+        )
+        report.render(console)
+        reports.append(report)
+    return reports

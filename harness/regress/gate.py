@@ -152,9 +152,17 @@ def _tasks(base_dir: Path, cand_dir: Path, tasks: list[str] | None) -> list[str]
     common = sorted(set(base_files) & set(cand_files))
     if not tasks:
         return common
-    # a requested name may be a group: then every task logged by both sides takes part
-    named = [t for t in tasks if t in common]
-    return named if named else common
+    from harness.evaluation.catalog import expand
+
+    # a requested name may be a shipped group (expanded to its tasks, nested groups included); a
+    # name that is neither a logged task nor a shipped group is a user group: all logged tasks count
+    wanted: list[str] = []
+    for name in tasks:
+        members = [name] if name in common else [t for t in expand(name) if t in common]
+        if not members and name not in common and expand(name) == [name]:
+            return common
+        wanted += [t for t in members if t not in wanted]
+    return wanted if wanted else common
 
 
 def compare(

@@ -43,6 +43,8 @@ class RunOptions:
     force: list[str] = field(default_factory=list)
     run_id: str | None = None
     cache: Path | None = None
+    #: ``--precision``: overrides the spec's ``precision``
+    precision: str | None = None
     #: external adapter folders to evaluate as extra systems (``harness regress``)
     candidates: dict[str, Path] = field(default_factory=dict)
 
@@ -72,7 +74,7 @@ def prepare(
     """Plugins, registry and the validated spec."""
     pm = pm or get_plugin_manager()
     registry = build_registry(pm)
-    loaded = load_spec(spec_path, options.profile, registry)
+    loaded = load_spec(spec_path, options.profile, registry, precision=options.precision)
     return pm, registry, loaded
 
 
@@ -84,6 +86,10 @@ def run_pipeline(
     progress = progress or Progress()
     pm, registry, loaded = prepare(spec_path, options, pm)
     progress.say(f"[harness] profile: {loaded.profile} ({loaded.profile_reason})")
+    progress.say(f"[harness] precision: {loaded.precision.describe()}")
+    from harness.precision import configure_backends
+
+    configure_backends(loaded.precision)
     model = resolve_model(loaded, registry)
     progress.say(
         f"[harness] model: {model.reference} from {model.source} ({model.path}){' — ' + model.notes if model.notes else ''}"
@@ -107,10 +113,15 @@ def run_pipeline(
         progress=progress,
         force=set(options.force),
     )
-    for i, stage in enumerate(stages, 1):
-        progress.say(f"[harness] stage {i}/{len(stages)}: {stage.name}")
-        pm.hook.run_stage(stage=stage, run=run)
-        publish(stage, run_dir)
+    from harness.evaluation import pool
+
+    try:
+        for i, stage in enumerate(stages, 1):
+            progress.say(f"[harness] stage {i}/{len(stages)}: {stage.name}")
+            pm.hook.run_stage(stage=stage, run=run)
+            publish(stage, run_dir)
+    finally:
+        pool.release()  # the evaluations' shared base model
     manifest = build_manifest(loaded, model, pipeline, run_id, stages)
     manifest["wall_seconds"] = round(time.monotonic() - started, 2)
     manifest["executed"] = run.executed

@@ -16,6 +16,9 @@ class EvaluationSection(Strict):
     limit: int | None = Field(None, gt=0)
     task_limits: dict[str, PositiveInt] = Field(default_factory=dict)
     batch_size: int = Field(8, gt=0)
+    #: memory one scoring batch may use, in MiB (batches are cut to fit; the results do not
+    #: change, so it is not part of any cache key); default: half of what is available
+    memory_limit_mb: int | None = Field(None, gt=0)
     num_fewshot: int | None = Field(None, ge=0)
     bootstrap_iters: int = Field(1000, ge=0)
     max_gen_toks: int = Field(32, gt=0)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from harness.errors import HarnessError, SpecError
+from harness.precision import Precision, resolve_precision
 from harness.spec.model import Spec
 from harness.spec.yamlload import LineMap, Loc, load_yaml_with_lines
 
@@ -42,6 +43,12 @@ class LoadedSpec:
     profile_reason: str
     raw: dict[str, Any]
     lines: LineMap = field(default_factory=LineMap)
+    #: ``precision`` resolved for this machine (:func:`harness.precision.resolve_precision`)
+    precision: Precision | None = None
+
+    def __post_init__(self) -> None:
+        if self.precision is None:
+            self.precision = resolve_precision(self.spec.precision)
 
     @property
     def base_dir(self) -> Path:
@@ -90,9 +97,15 @@ def _merge(base: Any, override: Any, lines: LineMap, base_loc: Loc, over_loc: Lo
 
 
 def load_spec(
-    path: str | Path, profile: str = "auto", registry: Registry | None = None, check_paths: bool = True
+    path: str | Path,
+    profile: str = "auto",
+    registry: Registry | None = None,
+    check_paths: bool = True,
+    precision: str | None = None,
 ) -> LoadedSpec:
-    """Load, apply the profile, validate; with a registry also check every named component."""
+    """Load, apply the profile, validate; with a registry also check every named component.
+
+    ``precision`` (the ``--precision`` option) replaces the spec's own ``precision``."""
     path = Path(path)
     raw, lines = load_yaml_with_lines(path)
     if not isinstance(raw, dict):
@@ -113,11 +126,17 @@ def load_spec(
         if isinstance(override, dict):
             body = {k: v for k, v in raw.items() if k != "profiles"}
             raw = {**_merge(body, override, lines, (), ("profiles", chosen)), "profiles": profiles}
+    if precision is not None:
+        raw = {**raw, "precision": precision}
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
         raise SpecErrors([_from_pydantic(path, lines, err) for err in exc.errors()]) from None
-    loaded = LoadedSpec(spec, path, chosen, reason, raw, lines)
+    try:
+        precision = resolve_precision(spec.precision)
+    except SpecError as exc:
+        raise SpecError(exc.message, file=str(path), line=lines.line_for(("precision",)), field="precision") from None
+    loaded = LoadedSpec(spec, path, chosen, reason, raw, lines, precision)
     problems = check_spec(loaded, registry, check_paths=check_paths)
     if problems:
         raise SpecErrors(problems)

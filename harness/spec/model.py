@@ -73,6 +73,9 @@ class Spec(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     seed: int = 0
+    #: compute precision of training and evaluation (mixed: weights stay ``model.dtype``);
+    #: ``auto`` picks bf16 where the hardware runs it natively, else fp32 (:mod:`harness.precision`)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     model: ModelSection
     corpus: CorpusSection
     dapt: TrainingSection | None = None

@@ -112,8 +112,12 @@ def training_arguments(
     max_steps: int,
     has_eval: bool,
     count_tokens: str = "all",
+    precision: str = "fp32",
 ) -> dict[str, Any]:
-    """Keyword arguments shared by ``TrainingArguments`` and TRL's ``SFTConfig``."""
+    """Keyword arguments shared by ``TrainingArguments`` and TRL's ``SFTConfig``.
+
+    ``precision`` bf16/fp16 is the Trainer's mixed precision: autocast around the forward pass,
+    master weights and optimizer states in the dtype the model was loaded in."""
     import torch
 
     eval_steps = hp["eval_steps"] if has_eval else None
@@ -156,7 +160,11 @@ def training_arguments(
         "include_num_input_tokens_seen": count_tokens,  # "non_padding" where batches are padded
         "use_cpu": not torch.cuda.is_available(),
         "dataloader_num_workers": 0,
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
     }
+    if torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8:
+        args["tf32"] = True
     if eval_steps:
         args.update(
             eval_strategy="steps",

@@ -48,7 +48,9 @@ def job_from_json(data: dict[str, Any]) -> TrainJob:
     return TrainJob(model=model, init_adapters=adapters, **paths, **rest)  # type: ignore[arg-type]
 
 
-def accelerate_command(num_processes: int, config_file: str | None, args: list[str]) -> list[str]:
+def accelerate_command(
+    num_processes: int, config_file: str | None, args: list[str], precision: str = "fp32"
+) -> list[str]:
     """``accelerate launch`` for this Python; on a machine without CUDA, CPU processes (gloo)."""
     import torch
 
@@ -56,7 +58,14 @@ def accelerate_command(num_processes: int, config_file: str | None, args: list[s
     if config_file:
         command += ["--config_file", config_file]
     else:
-        command += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+        command += [
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            {"fp32": "no"}.get(precision, precision),
+            "--dynamo_backend",
+            "no",
+        ]
         if num_processes > 1:
             # accelerate's --cpu path needs mpirun for several processes; its torchrun path
             # (--multi_gpu) also runs CPU processes, which then join a gloo process group
@@ -84,7 +93,7 @@ def launch(
     }
     job_file.write_text(json.dumps(payload), encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // num_processes))}
-    command = accelerate_command(num_processes, config_file, [str(job_file), str(result_file)])
+    command = accelerate_command(num_processes, config_file, [str(job_file), str(result_file)], job.precision)
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if completed.returncode != 0 or not result_file.is_file():
         tail = (completed.stderr or completed.stdout).strip().splitlines()[-15:]

@@ -69,8 +69,9 @@ def prepare(job: TrainJob) -> Prepared:
     load: dict[str, Any] = {"dtype": torch_dtype(job.dtype)}
     if method.quantized:
         load = {
-            "quantization_config": quantization_config(options),
-            "dtype": torch_dtype(options["compute_dtype"]),
+            "quantization_config": quantization_config(options, job.precision),
+            # the non-quantized layers stay fp32 master weights; autocast handles their matmuls
+            "dtype": torch_dtype(job.dtype),
         }
     model = AutoModelForCausalLM.from_pretrained(job.model.path, **load)
     model.config.use_cache = False

@@ -38,7 +38,7 @@ METHODS: dict[str, Method] = {
     "lora": Method("lora", LORA_OPTIONS, description="low-rank adapters (Hu et al. 2021)"),
     "qlora": Method(
         "qlora",
-        {**LORA_OPTIONS, "double_quant": True, "compute_dtype": "float32"},
+        {**LORA_OPTIONS, "double_quant": True, "compute_dtype": "auto"},
         quantized=True,
         description="LoRA on a 4-bit nf4 base (bitsandbytes)",
     ),
@@ -86,7 +86,12 @@ def resolve_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+    )
 
 
 #: option → (test, what it must be): numbers that peft would only reject (or misuse) at run time
@@ -95,7 +100,17 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "alpha": (lambda v: _number(v) and v > 0, "a positive number"),
     "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
     "num_virtual_tokens": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "compute_dtype": (lambda v: v in ("auto", "float32", "bfloat16", "float16"), "auto, float32, bfloat16 or float16"),
 }
+
+
+def compute_dtype(options: dict[str, Any], precision: str) -> str:
+    """QLoRA's 4-bit matmul dtype: ``auto`` follows the run's precision (bitsandbytes' kernels
+    do not see ``torch.autocast``, so bf16 precision needs a bf16 compute dtype)."""
+    value = options.get("compute_dtype", "auto")
+    if value != "auto":
+        return str(value)
+    return {"bf16": "bfloat16", "fp16": "float16"}.get(precision, "float32")
 
 
 def linear_layer_names(model: Any) -> list[str]:
@@ -197,7 +212,7 @@ def peft_config(method: str, options: dict[str, Any], tokenizer_path: str) -> An
     raise SpecError(f"unknown PEFT method {method!r}; valid: {', '.join(sorted(METHODS))}", field="method")
 
 
-def quantization_config(options: dict[str, Any]) -> Any:
+def quantization_config(options: dict[str, Any], precision: str = "fp32") -> Any:
     """bitsandbytes 4-bit nf4 config for QLoRA (works on CPU with bitsandbytes ≥ 0.48)."""
     import torch
     from transformers import BitsAndBytesConfig
@@ -206,7 +221,7 @@ def quantization_config(options: dict[str, Any]) -> Any:
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
         bnb_4bit_use_double_quant=bool(options["double_quant"]),
-        bnb_4bit_compute_dtype=getattr(torch, options["compute_dtype"]),
+        bnb_4bit_compute_dtype=getattr(torch, compute_dtype(options, precision)),
     )
 
 

@@ -80,7 +80,11 @@ def response_only_trainer(base_class: type) -> type:
             if return_outputs or not response_only_supported(model):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             mode = "train" if self.model.training else "eval"
-            loss, stats = response_loss(model, inputs, num_items_in_batch)
+            # the backbone is called directly, not through the forward accelerate wraps in autocast
+            half = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+            device = inputs["input_ids"].device.type
+            with torch.autocast(device_type=device, dtype=half, enabled=half is not None):
+                loss, stats = response_loss(model, inputs, num_items_in_batch)
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
                 loss = loss * self.accelerator.num_processes  # as TRL does: DDP averages the gradients
             gather = self.accelerator.gather_for_metrics

@@ -79,6 +79,7 @@ def adapter_stage(
         "budget": plan.budget,
         "seed": spec.seed,
         "model": {"reference": model.reference, "revision": model.revision, "dtype": spec.model.dtype},
+        "precision": loaded.precision.name,
         "parent": plan.parent,
         "parent_trainable": plan.parent_trainable,
         **launcher,
@@ -115,6 +116,7 @@ def adapter_stage(
             checkpoint_dir=ctx.scratch / "checkpoints",
             seed=spec.seed,
             init_adapters={"dapt": (paths["parent"], plan.parent_trainable)} if plan.parent else {},
+            precision=loaded.precision.name,
         )
         trainer = registry.build("trainers", ref)
         if section.launcher == "accelerate":

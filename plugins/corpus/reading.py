@@ -94,7 +94,11 @@ def read_manifest(folder: Path) -> list[dict[str, str]]:
 
 
 def select(
-    names: list[str], include: list[str] | None, limit: int | None, ctx: StageContext | None = None, on_error: str = "skip"
+    names: list[str],
+    include: list[str] | None,
+    limit: int | None,
+    ctx: StageContext | None = None,
+    on_error: str = "skip",
 ) -> list[str]:
     """Apply ``include`` (file names or stems) then ``limit`` to an ordered list of paths/names.
 

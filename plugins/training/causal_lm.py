@@ -42,7 +42,13 @@ class CausalLMTrainer(Trainer):
         warn_if_oversized(ctx, max_steps, tokens_per_step // block, len(train))
         args = TrainingArguments(
             **training_arguments(
-                hp, prepared.budget, str(job.checkpoint_dir), job.seed, max_steps, evaluation is not None
+                hp,
+                prepared.budget,
+                str(job.checkpoint_dir),
+                job.seed,
+                max_steps,
+                evaluation is not None,
+                precision=job.precision,
             )
         )
         callbacks = []

@@ -52,6 +52,7 @@ class SFTTrainer(Trainer):
             max_steps,
             evaluation is not None,
             "non_padding",
+            precision=job.precision,
         )
         config = SFTConfig(**base, max_length=hp["max_length"], completion_only_loss=True, packing=False)
         callbacks = []

@@ -72,7 +72,9 @@ def raw(data: bytes) -> Callable[[Path], list[str]]:
 
 def hp(setting: str) -> Callable[[Path], list[str]]:
     """The smoke spec with one DAPT hyperparameter changed."""
-    return smoke(("    learning_rate: 1.0e-3\n    per_device_train_batch_size: 8\n    lr_scheduler_type: cosine", setting))
+    return smoke(
+        ("    learning_rate: 1.0e-3\n    per_device_train_batch_size: 8\n    lr_scheduler_type: cosine", setting)
+    )
 
 
 LAUGHS = "lol: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -96,48 +98,149 @@ def _regress_bad_name(tmp: Path) -> list[str]:
 
 CASES = [
     # --- names that would reach outside the run folder
-    Case("system-name-traversal", smoke(("systems: [base, base+dapt, base+sft, base+dapt+sft]",
-         "systems: [base, {name: ../../../../outside/victim, adapters: [dapt]}]")), 2,
-         r"spec\.yaml:\d+: systems\[1\]\.name: .*cannot name a folder"),
-    Case("system-name-traversal-run", run(("systems: [base, base+dapt, base+sft, base+dapt+sft]",
-         "systems: [base, {name: ../../outside/victim, adapters: [dapt]}]")), 2, r"systems\[1\]\.name: .*cannot name a folder"),
-    Case("run-id-traversal", run(None, "--run-id", "../../outside/victim"), 2, r"--run-id: run id .*cannot name a folder"),
+    Case(
+        "system-name-traversal",
+        smoke(
+            (
+                "systems: [base, base+dapt, base+sft, base+dapt+sft]",
+                "systems: [base, {name: ../../../../outside/victim, adapters: [dapt]}]",
+            )
+        ),
+        2,
+        r"spec\.yaml:\d+: systems\[1\]\.name: .*cannot name a folder",
+    ),
+    Case(
+        "system-name-traversal-run",
+        run(
+            (
+                "systems: [base, base+dapt, base+sft, base+dapt+sft]",
+                "systems: [base, {name: ../../outside/victim, adapters: [dapt]}]",
+            )
+        ),
+        2,
+        r"systems\[1\]\.name: .*cannot name a folder",
+    ),
+    Case(
+        "run-id-traversal", run(None, "--run-id", "../../outside/victim"), 2, r"--run-id: run id .*cannot name a folder"
+    ),
     Case("benchmark-name-dots", smoke(("name: smoke", "name: '..'")), 2, r"spec\.yaml:\d+: name: benchmark name"),
     Case("regress-adapter-name", _regress_bad_name, 2, r"--adapter: adapter name .*cannot name a folder"),
     # --- YAML that is hostile or unusual
-    Case("billion-laughs", lambda tmp: ["validate", spec(tmp, LAUGHS)], 2, r"spec\.yaml:\d+: the document expands to more than"),
+    Case(
+        "billion-laughs",
+        lambda tmp: ["validate", spec(tmp, LAUGHS)],
+        2,
+        r"spec\.yaml:\d+: the document expands to more than",
+    ),
     Case("binary-spec", raw(b"\x00\x01PK\x03\x04" * 10), 2, r"spec\.yaml: is a binary file"),
-    Case("latin1-spec", raw(SMOKE.replace("description: A few laws", "description: Pocas leyes, cañón").encode("latin-1")), 2, r"spec\.yaml:\d+: is not UTF-8"),
+    Case(
+        "latin1-spec",
+        raw(SMOKE.replace("description: A few laws", "description: Pocas leyes, cañón").encode("latin-1")),
+        2,
+        r"spec\.yaml:\d+: is not UTF-8",
+    ),
     Case("spec-is-a-folder", lambda tmp: ["validate", str(tmp)], 2, r": is a folder, not a YAML file"),
-    Case("scalar-tag", smoke(("seed: 0", "seed: !!python/object:os.system 0")), 2, r"spec\.yaml:\d+: seed: unsupported value"),
+    Case(
+        "scalar-tag",
+        smoke(("seed: 0", "seed: !!python/object:os.system 0")),
+        2,
+        r"spec\.yaml:\d+: seed: unsupported value",
+    ),
     Case("complex-key", smoke(None, "? [a, b]\n: 1\n"), 2, r"spec\.yaml:\d+: a key must be a plain value"),
     Case("duplicate-key", smoke(None, "seed: 3\n"), 2, r"spec\.yaml:\d+: seed: duplicate key"),
     # --- typed, range-checked settings
-    Case("lr-string", hp(BASE_HP.replace("1.0e-3", '"1e-3"')), 2, r"dapt\.hyperparameters\.learning_rate: .*valid number"),
+    Case(
+        "lr-string", hp(BASE_HP.replace("1.0e-3", '"1e-3"')), 2, r"dapt\.hyperparameters\.learning_rate: .*valid number"
+    ),
     Case("lr-word", hp(BASE_HP.replace("1.0e-3", "fast")), 2, r"dapt\.hyperparameters\.learning_rate"),
-    Case("lr-negative", hp(BASE_HP.replace("1.0e-3", "-1")), 2, r"learning_rate: Input should be greater than or equal"),
+    Case(
+        "lr-negative", hp(BASE_HP.replace("1.0e-3", "-1")), 2, r"learning_rate: Input should be greater than or equal"
+    ),
     Case("lr-nan", hp(BASE_HP.replace("1.0e-3", ".nan")), 2, r"learning_rate: Input should be a finite number"),
     Case("batch-word", hp(BASE_HP.replace("batch_size: 8", "batch_size: eight")), 2, r"per_device_train_batch_size"),
-    Case("batch-zero", hp(BASE_HP.replace("batch_size: 8", "batch_size: 0")), 2, r"per_device_train_batch_size: .*greater than 0"),
-    Case("lora-r-negative", smoke(("{r: 8, alpha: 16, dropout: 0.0}", "{r: -8, alpha: 16, dropout: 0.0}")), 2,
-         r"dapt\.method_options\.r: r must be a positive integer"),
-    Case("task-limit-negative", smoke(("mx_legal_ppl: 20", "mx_legal_ppl: -5")), 2, r"task_limits\.mx_legal_ppl: .*greater than 0"),
-    Case("task-limit-unknown", smoke(("mx_legal_ppl: 20", "mx_legal_pplx: 20")), 2,
-         r"task_limits\.mx_legal_pplx: task_limits names 'mx_legal_pplx'"),
-    Case("block-size-huge", smoke(("block_size: 128", "block_size: 1000000000000")), 2, r"blocks\.block_size: .*less than or equal"),
-    Case("adapters-reversed", smoke(("systems: [base, base+dapt, base+sft, base+dapt+sft]",
-         "systems: [base, {name: mine, adapters: [sft, dapt]}]")), 2, r"systems\[1\]: .*bottom first"),
-    Case("adapters-twice", smoke(("systems: [base, base+dapt, base+sft, base+dapt+sft]",
-         "systems: [base, {name: mine, adapters: [dapt, dapt]}]")), 2, r"systems\[1\]: .*lists an adapter twice"),
-    Case("systems-empty", smoke(("systems: [base, base+dapt, base+sft, base+dapt+sft]", "systems: []")), 2,
-         r"spec\.yaml:\d+: systems: lists no system"),
+    Case(
+        "batch-zero",
+        hp(BASE_HP.replace("batch_size: 8", "batch_size: 0")),
+        2,
+        r"per_device_train_batch_size: .*greater than 0",
+    ),
+    Case(
+        "lora-r-negative",
+        smoke(("{r: 8, alpha: 16, dropout: 0.0}", "{r: -8, alpha: 16, dropout: 0.0}")),
+        2,
+        r"dapt\.method_options\.r: r must be a positive integer",
+    ),
+    Case(
+        "task-limit-negative",
+        smoke(("mx_legal_ppl: 20", "mx_legal_ppl: -5")),
+        2,
+        r"task_limits\.mx_legal_ppl: .*greater than 0",
+    ),
+    Case(
+        "task-limit-unknown",
+        smoke(("mx_legal_ppl: 20", "mx_legal_pplx: 20")),
+        2,
+        r"task_limits\.mx_legal_pplx: task_limits names 'mx_legal_pplx'",
+    ),
+    Case(
+        "block-size-huge",
+        smoke(("block_size: 128", "block_size: 1000000000000")),
+        2,
+        r"blocks\.block_size: .*less than or equal",
+    ),
+    Case(
+        "adapters-reversed",
+        smoke(
+            (
+                "systems: [base, base+dapt, base+sft, base+dapt+sft]",
+                "systems: [base, {name: mine, adapters: [sft, dapt]}]",
+            )
+        ),
+        2,
+        r"systems\[1\]: .*bottom first",
+    ),
+    Case(
+        "adapters-twice",
+        smoke(
+            (
+                "systems: [base, base+dapt, base+sft, base+dapt+sft]",
+                "systems: [base, {name: mine, adapters: [dapt, dapt]}]",
+            )
+        ),
+        2,
+        r"systems\[1\]: .*lists an adapter twice",
+    ),
+    Case(
+        "systems-empty",
+        smoke(("systems: [base, base+dapt, base+sft, base+dapt+sft]", "systems: []")),
+        2,
+        r"spec\.yaml:\d+: systems: lists no system",
+    ),
     # --- inputs that would lose laws silently
-    Case("include-typo", run(("include: [1_280521.txt, LAmp_070621.txt, 103_220321.txt]",
-         "include: [1_280521.txt, LAmp_07062l.txt]\n        on_error: fail")), 2, r"include: include names 'LAmp_07062l\.txt'"),
+    Case(
+        "include-typo",
+        run(
+            (
+                "include: [1_280521.txt, LAmp_070621.txt, 103_220321.txt]",
+                "include: [1_280521.txt, LAmp_07062l.txt]\n        on_error: fail",
+            )
+        ),
+        2,
+        r"include: include names 'LAmp_07062l\.txt'",
+    ),
     # --- folders that cannot be written
-    Case("out-not-writable", lambda tmp: ["run", spec(tmp, SMOKE), "--only", "source", "--out", str(_file_under_file(tmp))],
-         2, r"--out: cannot write to"),
-    Case("cache-not-writable", lambda tmp: [*run()(tmp), "--cache", str(_file_under_file(tmp))], 2, r"--cache: cannot write to"),
+    Case(
+        "out-not-writable",
+        lambda tmp: ["run", spec(tmp, SMOKE), "--only", "source", "--out", str(_file_under_file(tmp))],
+        2,
+        r"--out: cannot write to",
+    ),
+    Case(
+        "cache-not-writable",
+        lambda tmp: [*run()(tmp), "--cache", str(_file_under_file(tmp))],
+        2,
+        r"--cache: cannot write to",
+    ),
 ]
 
 

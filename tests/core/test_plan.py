@@ -46,7 +46,9 @@ def test_prompt_format_auto_gives_sft_systems_the_instruction_format(tmp_path: P
         "systems: [base, base+dapt, base+sft, base+dapt+sft]",
         "systems: [base, {name: base+sft, prompt_format: plain}, base+dapt+sft]",
     )
-    text = text.replace("  tasks: [mx_legal, es_general]\n", "  tasks: [mx_legal, es_general]\n  prompt_format: instruction\n")
+    text = text.replace(
+        "  tasks: [mx_legal, es_general]\n", "  tasks: [mx_legal, es_general]\n  prompt_format: instruction\n"
+    )
     text = text.replace("  baseline: base+dapt\n", "  baseline: base+sft\n")
     path = tmp_path / "s.yaml"
     path.write_text(text)

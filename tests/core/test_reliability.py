@@ -81,7 +81,12 @@ def test_an_evaluation_key_holds_only_the_metrics_its_tasks_use(tmp_path: Path, 
         def register_metrics(self, register) -> None:
             register("extra_metric", Extra)
 
-    raw = {"name": "t", "model": {"id": "tiny-llama"}, "corpus": {"sources": ["snapshot"]}, "evaluation": {"tasks": ["mx_legal_ppl"]}}
+    raw = {
+        "name": "t",
+        "model": {"id": "tiny-llama"},
+        "corpus": {"sources": ["snapshot"]},
+        "evaluation": {"tasks": ["mx_legal_ppl"]},
+    }
     loaded = LoadedSpec(Spec.model_validate(raw), tmp_path / "s.yaml", "cpu", "test", raw)
     plain = eval_config(loaded, builtin_registry(), SystemPlan("base", []), tiny_model, None)
     more = eval_config(loaded, builtin_registry(Plugin()), SystemPlan("base", []), tiny_model, None)

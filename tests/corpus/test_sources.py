@@ -45,7 +45,11 @@ def test_raw_txt_bad_inputs_are_reported_not_lost(tmp_path: Path, sample_law: st
     assert docs[0].title == TITLE  # from the header lines, no manifest here
     assert docs[0].metadata["encoding"] != "utf-8"
     assert any("not UTF-8" in w for w in ctx.warnings)
-    assert ctx.inputs["b_empty.txt"] == {"status": "skipped", "reason": "empty file", "file": str(folder / "b_empty.txt")}
+    assert ctx.inputs["b_empty.txt"] == {
+        "status": "skipped",
+        "reason": "empty file",
+        "file": str(folder / "b_empty.txt"),
+    }
     with pytest.raises(DataError, match="empty file") as err:
         list(RawTxt(RawTxt.Options(path=str(folder), on_error="fail")).documents(_ctx(tmp_path)))
     assert err.value.file == str(folder / "b_empty.txt")

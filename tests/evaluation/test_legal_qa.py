@@ -64,7 +64,7 @@ def test_a_good_item_verifies_and_freezes(tmp_path: Path) -> None:
         (("kind: plazo", "kind: plazos"), "kind", "Input should be"),
         (("    short_answer: quince días hábiles\n", ""), "accept", "accept needs short_answer"),
         (("¿en qué plazo se interpone el recurso?", "el plazo del recurso"), "question", "'?'"),
-        (("article: \"5\"", "article: \"5\"\n    extra: 1"), "extra", "Extra inputs"),
+        (('article: "5"', 'article: "5"\n    extra: 1'), "extra", "Extra inputs"),
     ],
 )
 def test_bad_source_names_file_line_and_field(tmp_path: Path, change: tuple[str, str], field: str, message: str):
@@ -78,8 +78,8 @@ def test_bad_source_names_file_line_and_field(tmp_path: Path, change: tuple[str,
 @pytest.mark.parametrize(
     ("change", "heldout", "message"),
     [
-        (("support: \"El plazo", "support: \"El término"), set(), "not an exact substring"),
-        (("article: \"5\"", "article: \"6\""), set(), "no body article '6'"),
+        (('support: "El plazo', 'support: "El término'), set(), "not an exact substring"),
+        (('article: "5"', 'article: "6"'), set(), "no body article '6'"),
         (("law_title: LEY DE PRUEBA", "law_title: LEY DE OTRA PRUEBA"), set(), "law title"),
         ((GOOD[:0], ""), {"prueba::body::5"}, "held out"),
     ],

@@ -132,9 +132,7 @@ def test_legal_qa_articles_never_become_instructions(tmp_path: Path, law_article
     from harness.evaluation.taskdata import heldout_article_ids, load_items, sft_excluded_article_ids
 
     rows = load_items("lqa")[:30]
-    qa = [
-        Article(r["law_id"], r["law_title"], "ley", "body", r["article_label"], 1, [], r["article"]) for r in rows
-    ]
+    qa = [Article(r["law_id"], r["law_title"], "ley", "body", r["article_label"], 1, [], r["article"]) for r in rows]
     assert {a.article_id for a in qa} == {r["article_id"] for r in rows}
     sister = Article("OTRA", "LEY HERMANA", "ley", "body", "7", 7, [], rows[0]["article"])
     split = tmp_path / "split"
@@ -149,7 +147,9 @@ def test_legal_qa_articles_never_become_instructions(tmp_path: Path, law_article
         record = stage.execute(ctx, {"split": split})
         pairs = [json.loads(line) for line in (ctx.workdir / "instructions.jsonl").read_text().splitlines()]
         # the fixture's own articles include some evaluation articles too
-        assert record["evaluation_articles_excluded"] == len(qa) + len(evaluation & {a.article_id for a in law_articles[:40]})
+        assert record["evaluation_articles_excluded"] == len(qa) + len(
+            evaluation & {a.article_id for a in law_articles[:40]}
+        )
         assert not {(p["law_id"], p["article_label"]) for p in pairs} & excluded
         assert any(p["law_id"] == "OTRA" for p in pairs) is not decontaminate
         card = (ctx.workdir / "dataset_card.md").read_text()

@@ -136,3 +136,18 @@ def test_partial_overlap_is_noted(baseline: Path, tmp_path: Path) -> None:
     report = compare(baseline, tmp_path / "cand", None, RegressionSection())
     acc = next(v for v in report.verdicts if v.metric == "acc")
     assert acc.n == 100 and "20 items only on one side" in acc.note
+
+
+def test_groups_in_the_spec_gate_every_member_task(baseline: Path, tmp_path: Path) -> None:
+    """The CPU profile lists groups next to tasks ([mx_legal_qa, mx_legal_ppl, …, es_general]): a
+    group's member tasks must be gated, not dropped because another name matched a task."""
+    cand = tmp_path / "cand"
+    shutil.copytree(baseline, cand)
+    every = {v.key.split("/")[0] for v in compare(baseline, cand, None, RegressionSection()).verdicts}
+    assert every == {"mx_legal_law_id", "mx_legal_ppl"}
+    # a shipped group (mx_legal holds law_id) next to a plain task name: both tasks are gated
+    mixed = compare(baseline, cand, ["mx_legal_ppl", "mx_legal"], RegressionSection())
+    assert {v.key.split("/")[0] for v in mixed.verdicts} == every
+    # only the named task when nothing else is asked for
+    only = compare(baseline, cand, ["mx_legal_ppl", "es_general"], RegressionSection())
+    assert {v.key.split("/")[0] for v in only.verdicts} == {"mx_legal_ppl"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -72,3 +73,26 @@ def test_compare_command_pairs_systems_of_a_finished_run(run_dir: Path, capsys: 
     assert main(["compare", str(run_dir), "--baseline", "nope"]) == 2
     assert "'nope' was not evaluated" in capsys.readouterr().err
     assert main(["compare", str(run_dir.parent), "--baseline", "base"]) == 2
+
+
+def test_compare_against_another_run_pairs_each_system(
+    two_runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fp32-vs-bf16 check: one spec run twice; each system paired with itself in the other run."""
+    from harness.cli import main
+    from harness.regress.cli import compare_runs
+
+    first, second = two_runs
+    reports = compare_runs(first, first, console=Console(file=io.StringIO()))
+    # a run against itself: every metric of every system is the same
+    assert len(reports) == 4 and all(v.verdict == "same" for r in reports for v in r.verdicts)
+    assert all(r.passed for r in reports)
+    assert main(["compare", str(first), "--against", str(first)]) == 0
+    assert capsys.readouterr().out.count("(20260101-000000) vs") == 4
+    assert main(["compare", str(first), "--against", str(second), "--candidate", "base"]) == 0
+    out = capsys.readouterr().out
+    assert "base (20260102-000000) vs base (20260101-000000)" in out and out.count(" vs ") == 1
+    assert main(["compare", str(first), "--against", str(second), "--candidate", "nope"]) == 2
+    assert "not evaluated in both runs" in capsys.readouterr().err
+    assert main(["compare", str(first)]) == 2
+    assert "--against" in capsys.readouterr().err

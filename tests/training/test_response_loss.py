@@ -61,6 +61,7 @@ def test_prompt_learning_keeps_trls_loss(tiny_model) -> None:
     from transformers import AutoModelForCausalLM
 
     model = get_peft_model(
-        AutoModelForCausalLM.from_pretrained(tiny_model.path), PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)
+        AutoModelForCausalLM.from_pretrained(tiny_model.path),
+        PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4),
     )
     assert not response_only_supported(model)
