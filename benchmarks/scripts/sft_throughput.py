@@ -56,7 +56,9 @@ def examples(n: int, chat: bool) -> Any:
     return datasets.Dataset.from_list([sft_example(r, chat) for r in rows])
 
 
-def run(model_info: Any, response_only: bool, steps: int, batch: int, seed: int) -> dict[str, float]:
+def run(
+    model_info: Any, response_only: bool, steps: int, batch: int, seed: int, precision: str = "fp32"
+) -> dict[str, float]:
     """Train ``steps`` steps; return tokens/s (non-padding tokens) and the first logged loss."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -88,6 +90,8 @@ def run(model_info: Any, response_only: bool, steps: int, batch: int, seed: int)
             seed=seed,
             use_cpu=not torch.cuda.is_available(),
             include_num_input_tokens_seen="non_padding",
+            # TRL's SFTConfig turns bf16 on by default: both arms in fp32 unless asked
+            bf16=precision == "bf16",
         )
         cls = response_only_trainer(SFTTrainer) if response_only else SFTTrainer
         trainer = cls(model=model, args=config, train_dataset=data, processing_class=tokenizer)

@@ -140,7 +140,8 @@ def test_sft_response_only_loss_runs_under_autocast(
     job.precision = precision
     result = SFTTrainer().train(job, make_ctx(tmp_path))
     assert result.metrics["global_step"] == 3
-    assert (torch.bfloat16 if precision == "bf16" else torch.float32) in spy.seen
+    # TRL's SFTConfig turns bf16 on by default: fp32 must mean fp32 everywhere
+    assert spy.seen == ({torch.bfloat16} if precision == "bf16" else {torch.float32}), spy.seen
     config = json.loads((job.output_dir / "adapter_config.json").read_text())
     assert config["peft_type"] == "LORA"
 
