@@ -135,6 +135,8 @@ def load_spec(
     try:
         precision = resolve_precision(spec.precision)
     except SpecError as exc:
+        if precision is not None:  # from the command line
+            raise SpecError(exc.message, field="--precision") from None
         raise SpecError(exc.message, file=str(path), line=lines.line_for(("precision",)), field="precision") from None
     loaded = LoadedSpec(spec, path, chosen, reason, raw, lines, precision)
     problems = check_spec(loaded, registry, check_paths=check_paths)

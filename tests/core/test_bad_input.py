@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 from harness.cli import main
 
@@ -123,6 +124,14 @@ CASES = [
     Case(
         "run-id-traversal", run(None, "--run-id", "../../outside/victim"), 2, r"--run-id: run id .*cannot name a folder"
     ),
+    Case(
+        "precision-unknown",
+        smoke(("seed: 0", "seed: 0\nprecision: fp8")),
+        2,
+        r"spec\.yaml:\d+: precision: Input should be 'auto', 'fp32', 'bf16' or 'fp16'",
+    ),
+    # (on a CUDA machine fp16 is valid: the row is dropped there, see CASES below)
+    Case("precision-fp16-on-cpu", run(None, "--precision", "fp16"), 2, r"--precision: precision fp16 needs a CUDA"),
     Case("benchmark-name-dots", smoke(("name: smoke", "name: '..'")), 2, r"spec\.yaml:\d+: name: benchmark name"),
     Case("regress-adapter-name", _regress_bad_name, 2, r"--adapter: adapter name .*cannot name a folder"),
     # --- YAML that is hostile or unusual
@@ -250,6 +259,10 @@ def snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
     for path in sorted(folder.rglob("*")):
         out[str(path.relative_to(folder))] = (path.stat().st_mode, path.read_bytes() if path.is_file() else b"")
     return out
+
+
+if torch.cuda.is_available():
+    CASES = [c for c in CASES if c.id != "precision-fp16-on-cpu"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
