@@ -1,4 +1,5 @@
-"""Quality filters over generated pairs: lengths, extractive answers, language, duplicates, caps.
+"""Quality filters over generated pairs: lengths, extractive answers, reform notes and page
+furniture in responses, language, duplicates, caps.
 
 Each filter counts what it removed, under a stable name that the dataset card reports.
 Near duplicates are found with MinHash LSH (datasketch): a pair is a near duplicate of an earlier
@@ -10,6 +11,7 @@ copies of an article is not.
 from __future__ import annotations
 
 import inspect
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -29,6 +31,7 @@ FILTER_ORDER = (
     "response_length",
     "context_too_long",
     "answer_not_in_context",
+    "reform_note_in_response",
     "not_spanish",
     "exact_duplicate",
     "near_duplicate",
@@ -109,10 +112,26 @@ def _length_checks(settings: FiltersSection) -> list[tuple[str, Callable[[Instru
             "answer_not_in_context",
             lambda p: p.task_type not in extractive or _occurs_in(p.response, p.context or p.instruction),
         ),
+        ("reform_note_in_response", lambda p: not carries_annotations(p.response)),
     ]
     if s.spanish_only:
         checks.append(("not_spanish", lambda p: guess_language(f"{p.instruction}\n{p.response}") == "es"))
     return checks
+
+
+#: what a response must never carry: DOF reform annotations and page furniture of the PDFs
+_DOF_DATE = re.compile(r"\bDOF\s+\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b", re.IGNORECASE)
+_FURNITURE = re.compile(
+    r"C[ÁA]MARA DE DIPUTADOS DEL H\. CONGRESO DE LA UNI[ÓO]N|Secretar[íi]a de Servicios Parlamentarios"
+    r"|(?:[ÚU]ltima\s+Reforma|Nueva\s+Ley)\s+DOF|^\s*\d{1,4}\s+de\s+\d{1,4}\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def carries_annotations(response: str) -> bool:
+    """True when ``response`` holds a DOF reform note ("Párrafo reformado DOF 12-03-2015", "Artículo
+    original DOF 05-02-1917"), a running header or a page footer."""
+    return bool(_DOF_DATE.search(response) or _FURNITURE.search(response))
 
 
 def _occurs_in(answer: str, context: str) -> bool:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from harness.spec.load import LoadedSpec
 
 #: bump when the stage's own processing changes its output
-STAGE_FORMAT = 2
+STAGE_FORMAT = 3  # 3: responses carrying DOF reform notes or page furniture are filtered
 FIELDS = (
     "instruction",
     "context",

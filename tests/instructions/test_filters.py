@@ -115,3 +115,16 @@ def test_trim_to_mix_fills_shortfall_from_other_types() -> None:
     assert len(out) == 8
     assert sum(p.task_type == "b" for p in out) == 2  # all it had
     assert out == [p for p in pairs if p in out]  # original order kept
+
+
+def test_a_planted_reform_note_never_reaches_a_response() -> None:
+    noted = ARTICLE + "\nPárrafo reformado DOF 12-06-2015"
+    pairs = [
+        make("Transcribe el artículo 76 de la Ley Federal del Trabajo.", noted, task="transcribe", context=""),
+        make("¿Qué dispone el artículo 76?", "Artículo original DOF 05-02-1917. " + ARTICLE, label="2"),
+        make("¿Qué dispone el artículo 77?", ARTICLE + "\nCÁMARA DE DIPUTADOS DEL H. CONGRESO DE LA UNIÓN", label="3"),
+        make("¿Qué dispone el artículo 78?", ARTICLE + "\n12 de 340", label="4"),
+        make("¿Cuántos días de vacaciones corresponden como mínimo?", "Seis días laborables.", label="5"),
+    ]
+    kept, removed = apply_filters(pairs, FiltersSection())
+    assert [p.article_label for p in kept] == ["5"] and removed["reform_note_in_response"] == 4

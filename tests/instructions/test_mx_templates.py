@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pytest
+
 from harness.components import Article
 from harness.instructions.budget import normalized_mix
 from harness_plugins.instructions.facts import ArticleFacts, heading_name, title_case
@@ -136,3 +138,18 @@ def test_facts_helpers() -> None:
     assert facts.body.startswith("Para los efectos")
     assert facts.fracciones[0] == ("I", "Autoridad: La autoridad competente del lugar;")
     assert ("Autoridad", "La autoridad competente del lugar;") in facts.definitions
+
+
+@pytest.mark.slow
+def test_no_response_on_the_whole_corpus_carries_reform_notes(reference_corpus: list[Article], tmp_path: Path) -> None:
+    """Every law of the packaged corpus through the templates and the filters: no kept response
+    holds a DOF annotation or page furniture (the cleaner moves them out; the filter backs it up)."""
+    from harness.instructions.filters import apply_filters, carries_annotations
+    from harness.spec.instructions import FiltersSection
+
+    pairs, _ = run(reference_corpus, tmp_path, budget=20000)
+    raw = sum(carries_annotations(p.response) for p in pairs)
+    kept, removed = apply_filters(pairs, FiltersSection())
+    assert len({p.law_id for p in kept}) >= 250 and len(kept) > 5000
+    assert sum(carries_annotations(p.response) for p in kept) == 0
+    assert removed["reform_note_in_response"] <= raw  # counted (earlier filters may take some first)
