@@ -15,6 +15,43 @@ def _table(title: str, counts: dict[str, int] | Counter[str], total: int) -> lis
     return [*lines, ""]
 
 
+def _mix_table(generated: dict[str, int], kept: dict[str, int], total: int) -> list[str]:
+    """The task-type mix as generated and as kept after filters, decontamination and the budget."""
+    all_generated = sum(generated.values())
+    lines = [
+        "### Task type",
+        "",
+        "| task type | generated | share generated | kept | share kept |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name in sorted(set(generated) | set(kept), key=lambda n: (-kept.get(n, 0), n)):
+        made, left = generated.get(name, 0), kept.get(name, 0)
+        lines.append(
+            f"| {name} | {made:,} | {100 * made / max(all_generated, 1):.1f}% | {left:,} | "
+            f"{100 * left / max(total, 1):.1f}% |"
+        )
+    return [*lines, ""]
+
+
+def _examples(examples: dict[str, list[dict[str, str]]]) -> list[str]:
+    out = ["", "## Examples", ""]
+    for task_type in sorted(examples):
+        out += [f"### {task_type}", ""]
+        for example in examples[task_type]:
+            out.append(
+                f"- **{example['law_id']} art. {example['article_label']}**: {_one_line(example['instruction'])}"
+            )
+            if example.get("context"):
+                out.append(f"  - context: {_one_line(example['context'])}…")
+            out.append(f"  - response: {_one_line(example['response'])}")
+        out.append("")
+    return out
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def render_card(record: dict[str, Any], settings: dict[str, Any]) -> str:
     """Markdown card: sizes, counts per task type/generator/category/language, filter removals."""
     total = record["pairs"]
@@ -34,7 +71,7 @@ def render_card(record: dict[str, Any], settings: dict[str, Any]) -> str:
         "",
         "## Counts",
         "",
-        *_table("Task type", record["by_task_type"], total),
+        *_mix_table(record.get("generated_by_task_type") or {}, record["by_task_type"], total),
         *_table("Generator", record["by_generator"], total),
         *_table("Law category", record["by_category"], total),
         *_table("Language", record["by_language"], total),
@@ -81,6 +118,7 @@ def render_card(record: dict[str, Any], settings: dict[str, Any]) -> str:
             "articles may be in English or mixed. The `language` field records the language detected for "
             "each pair (function-word heuristic); filter with `filters.spanish_only` to keep only Spanish.",
         ]
+    out += _examples(record.get("examples") or {})
     return "\n".join(out) + "\n"
 
 

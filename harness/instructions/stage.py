@@ -175,6 +175,8 @@ def build_dataset(
         "decontaminated_by_task_type": decontaminated_by_type,
         "over_budget": over_budget,
         "by_task_type": dict(Counter(p.task_type for p in final)),
+        "generated_by_task_type": dict(Counter(p.task_type for run in runs for p in run.pairs)),
+        "examples": _examples(final, 3),
         "by_generator": dict(Counter(p.generator for p in final)),
         "by_category": dict(Counter(categories.get(p.law_id, "unknown") for p in final)),
         "by_language": dict(Counter(p.language for p in final)),
@@ -191,6 +193,24 @@ def build_dataset(
     }
     write_atomic(ctx.workdir / "dataset_card.md", render_card(record, settings))
     return record
+
+
+def _examples(pairs: list[InstructionPair], per_type: int) -> dict[str, list[dict[str, str]]]:
+    """The first ``per_type`` kept pairs of each task type (in the file's shuffled order)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for pair in pairs:
+        shown = out.setdefault(pair.task_type, [])
+        if len(shown) < per_type:
+            shown.append(
+                {
+                    "instruction": pair.instruction,
+                    "context": pair.context[:300],
+                    "response": pair.response[:300],
+                    "law_id": pair.law_id,
+                    "article_label": pair.article_label,
+                }
+            )
+    return out
 
 
 def _write_jsonl(path: Path, pairs: list[InstructionPair]) -> None:

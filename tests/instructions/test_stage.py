@@ -96,7 +96,13 @@ def test_outputs_fields_and_card(tmp_path: Path, split_dir: Path, instr_registry
         "## Decontamination",
     ):
         assert heading in card
-    assert f"| exqa | {exqa} |" in card and "exact duplicate" in card
+    assert "exact duplicate" in card
+    # the mix as generated and as kept, and three examples of each kept type
+    made = record["generated_by_task_type"]["exqa"]
+    assert made >= exqa and f"| exqa | {made:,} | " in card and f"| {exqa:,} | " in card
+    assert "## Examples" in card and set(record["examples"]) == set(record["by_task_type"])
+    assert all(len(shown) == 3 for shown in record["examples"].values())
+    assert card.count("  - response: ") == 3 * len(record["by_task_type"])
 
 
 def test_only_train_articles_are_used(tmp_path: Path, law_articles: list[Article], instr_registry) -> None:
