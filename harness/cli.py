@@ -11,6 +11,7 @@ from typing import Any
 
 from harness import __version__
 from harness.errors import HarnessError, SpecError
+from harness.precision import PRECISIONS
 
 COMMANDS = ("run", "validate", "plugins", "leaderboard", "regress", "tasks")
 
@@ -35,14 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", nargs="+", default=[], metavar="STAGE", help="recompute these stages even if cached")
     run.add_argument("--run-id", default=None, help="run folder name (default: UTC timestamp)")
     run.add_argument("--cache", type=Path, default=None, help="stage cache (default: OUT/.cache)")
-    run.add_argument(
-        "--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"], help="override the spec's precision"
-    )
+    run.add_argument("--precision", default=None, choices=PRECISIONS, help="override the spec's precision")
 
     validate = sub.add_parser("validate", help="check a spec and that every named component exists")
     validate.add_argument("spec", type=Path)
     validate.add_argument("--profile", default="auto")
-    validate.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"])
+    validate.add_argument("--precision", default=None, choices=PRECISIONS)
 
     plugins = sub.add_parser("plugins", help="table of loaded plugins and their components")
     plugins.add_argument("--hook", default=None, help="only plugins implementing this hook")

@@ -22,6 +22,8 @@ from typing import Any
 from harness.errors import SpecError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: resolved precision → the torch dtype name it computes in
+DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,11 @@ class Precision:
         """``torch.bfloat16`` / ``torch.float16`` for autocast, ``None`` for fp32."""
         import torch
 
-        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.name)
+        return None if self.name == "fp32" else getattr(torch, DTYPES[self.name])
 
     def trainer_flags(self) -> dict[str, bool]:
-        """``bf16`` / ``fp16`` / ``tf32`` for ``TrainingArguments`` (mixed precision: fp32 master weights)."""
-        flags = {"bf16": self.name == "bf16", "fp16": self.name == "fp16"}
-        if self.device == "cuda":
-            flags["tf32"] = _cuda_tf32()
-        return flags
+        """:func:`trainer_flags` of this precision."""
+        return trainer_flags(self.name)
 
     def describe(self) -> str:
         return f"{self.name} ({self.reason})"
@@ -64,10 +63,20 @@ def cpu_bf16_units() -> list[str]:
 
 
 def _cuda_tf32() -> bool:
+    """Whether a CUDA device is present and runs TF32 matmuls (Ampere and newer)."""
     import torch
 
-    major, _ = torch.cuda.get_device_capability()
-    return major >= 8
+    return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
+
+
+def trainer_flags(name: str) -> dict[str, bool]:
+    """``bf16`` / ``fp16`` (and ``tf32`` where the GPU has it) for ``TrainingArguments`` and TRL's
+    ``SFTConfig``: mixed precision with fp32 master weights.  Both flags are always set, because
+    TRL's ``SFTConfig`` turns ``bf16`` on when it is left out."""
+    flags = {"bf16": name == "bf16", "fp16": name == "fp16"}
+    if _cuda_tf32():
+        flags["tf32"] = True
+    return flags
 
 
 def resolve_precision(requested: str, device: str | None = None) -> Precision:
@@ -97,7 +106,7 @@ def resolve_precision(requested: str, device: str | None = None) -> Precision:
 def configure_backends(precision: Precision) -> None:
     """TF32 matmuls for the fp32 paths on CUDA (Ampere and newer); nothing to set on CPU."""
     if precision.device != "cuda" or not _cuda_tf32():
-        return
+        return  # nothing to set on CPU
     import torch
 
     torch.backends.cuda.matmul.allow_tf32 = True

@@ -20,16 +20,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lm_eval.models.huggingface import HFLM
 
+from harness.precision import DTYPES
 from harness.training.data import has_chat_template
-
-if TYPE_CHECKING:
-    from harness.components import ResolvedModel
-    from harness.plan import SystemPlan
 
 log = logging.getLogger("harness")
 
@@ -115,13 +111,6 @@ class HarnessLM(HFLM):
             self.add_bos_token = saved
 
 
-def build_model(system: SystemPlan, model: ResolvedModel, adapter_dirs: dict[str, Path], dtype: str) -> tuple[Any, Any]:
-    """The system's model (eval mode) and tokenizer, composed by the trainers' ``build_system_model``."""
-    from harness.training.compose import build_system_model
-
-    return build_system_model(system, model, adapter_dirs, dtype)
-
-
 def wrap(
     model_obj: Any,
     tokenizer: Any,
@@ -134,8 +123,8 @@ def wrap(
     """An lm-eval LM around an already built model object; ``mixed_precision`` bf16/fp16 runs its
     forward passes (scoring and generation) under ``torch.autocast``."""
     kwargs: dict[str, Any] = {"pretrained": model_obj, "tokenizer": tokenizer, "batch_size": batch_size}
-    if mixed_precision in ("bf16", "fp16"):
-        kwargs["mixed_precision_dtype"] = {"bf16": "bfloat16", "fp16": "float16"}[mixed_precision]
+    if mixed_precision != "fp32":
+        kwargs["mixed_precision_dtype"] = DTYPES[mixed_precision]
     if max_gen_toks:
         kwargs["max_gen_toks"] = max_gen_toks
     if max_length:

@@ -19,7 +19,6 @@ system that fails drops the pool, so the next system starts from a clean base.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,8 +36,6 @@ from harness.training.meta import check_adapter_folder
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
     from harness.plan import SystemPlan
-
-log = logging.getLogger("harness")
 
 
 @dataclass

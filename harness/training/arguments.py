@@ -120,6 +120,8 @@ def training_arguments(
     master weights and optimizer states in the dtype the model was loaded in."""
     import torch
 
+    from harness.precision import trainer_flags
+
     eval_steps = hp["eval_steps"] if has_eval else None
     # a checkpoint every 10% of the run but at most every 50 steps' worth of loss on a crash:
     # frequent saves cost real time on short CPU runs (the Trainer also saves at the last step)
@@ -160,11 +162,8 @@ def training_arguments(
         "include_num_input_tokens_seen": count_tokens,  # "non_padding" where batches are padded
         "use_cpu": not torch.cuda.is_available(),
         "dataloader_num_workers": 0,
-        "bf16": precision == "bf16",
-        "fp16": precision == "fp16",
+        **trainer_flags(precision),
     }
-    if torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8:
-        args["tf32"] = True
     if eval_steps:
         args.update(
             eval_strategy="steps",

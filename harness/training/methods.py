@@ -110,7 +110,9 @@ def compute_dtype(options: dict[str, Any], precision: str) -> str:
     value = options.get("compute_dtype", "auto")
     if value != "auto":
         return str(value)
-    return {"bf16": "bfloat16", "fp16": "float16"}.get(precision, "float32")
+    from harness.precision import DTYPES
+
+    return DTYPES[precision]
 
 
 def linear_layer_names(model: Any) -> list[str]:
