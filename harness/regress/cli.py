@@ -22,6 +22,7 @@ from harness.regress.gate import GateReport, compare
 
 if TYPE_CHECKING:
     from harness.runner.run import RunResult
+    from harness.spec.evaluation import RegressionSection
 
 
 def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
@@ -179,6 +180,23 @@ def gate_run(result: RunResult, console: Console) -> int:
     return 0 if all(r.passed for r in reports) else 1
 
 
+def _finished_run(run_dir: Path) -> tuple[list[str], RegressionSection, list[str] | None]:
+    """A finished run's evaluated systems, its spec's ``regression`` section and evaluation tasks
+    (``harness compare`` reads only these)."""
+    import json
+
+    from harness.spec.evaluation import RegressionSection
+
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise SpecError(f"{run_dir} is not a run folder (no manifest.json)", field="run")
+    spec = json.loads(manifest_path.read_text(encoding="utf-8")).get("spec") or {}
+    results = run_dir / "results"
+    evaluated = sorted(p.name for p in results.iterdir() if (p / "results.json").is_file()) if results.is_dir() else []
+    section = RegressionSection(**(spec.get("regression") or {}))
+    return evaluated, section, (spec.get("evaluation") or {}).get("tasks")
+
+
 def compare_systems(
     run_dir: Path, baseline: str, candidates: list[str] | None = None, console: Console | None = None
 ) -> list[GateReport]:
@@ -187,23 +205,13 @@ def compare_systems(
     Uses the run's per-sample logs and its spec's ``regression`` section (alpha, tolerances); every
     other evaluated system is a candidate unless ``candidates`` names some.  Writes nothing.
     """
-    import json
-
-    from harness.spec.evaluation import RegressionSection
-
     console = console or _console()
     run_dir = Path(run_dir)
-    manifest_path = run_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise SpecError(f"{run_dir} is not a run folder (no manifest.json)", field="run")
-    spec = json.loads(manifest_path.read_text(encoding="utf-8")).get("spec") or {}
-    section = RegressionSection(**(spec.get("regression") or {}))
-    results = run_dir / "results"
-    evaluated = sorted(p.name for p in results.iterdir() if (p / "results.json").is_file()) if results.is_dir() else []
+    evaluated, section, tasks = _finished_run(run_dir)
     for name in [baseline, *(candidates or [])]:
         if name not in evaluated:
             raise SpecError(f"{name!r} was not evaluated in {run_dir}; systems: {', '.join(evaluated)}", field="system")
-    tasks = (spec.get("evaluation") or {}).get("tasks")
+    results = run_dir / "results"
     reports = []
     for name in candidates or [n for n in evaluated if n != baseline]:
         report = compare(results / baseline, results / name, tasks, section, baseline, name)
@@ -218,36 +226,25 @@ def compare_runs(
     """``harness compare RUN --against OTHER``: each system of ``run_dir`` (the baseline) paired
     with the same system of ``other_dir`` on the same items — the same spec run twice with one
     setting changed (``--precision bf16``, another seed, another machine).  Writes nothing."""
-    import json
-
-    from harness.spec.evaluation import RegressionSection
-
     console = console or _console()
-    evaluated = []
-    for folder in (Path(run_dir), Path(other_dir)):
-        if not (folder / "manifest.json").is_file():
-            raise SpecError(f"{folder} is not a run folder (no manifest.json)", field="run")
-        results = folder / "results"
-        names = {p.name for p in results.iterdir() if (p / "results.json").is_file()} if results.is_dir() else set()
-        evaluated.append(names)
-    shared = sorted(evaluated[0] & evaluated[1])
+    run_dir, other_dir = Path(run_dir), Path(other_dir)
+    evaluated, section, tasks = _finished_run(run_dir)
+    other, _, _ = _finished_run(other_dir)
+    shared = sorted(set(evaluated) & set(other))
     for name in systems or []:
         if name not in shared:
             raise SpecError(f"{name!r} was not evaluated in both runs; both have: {', '.join(shared)}", field="system")
     if not shared:
         raise SpecError(f"{run_dir} and {other_dir} evaluated no system in common", field="--against")
-    spec = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8")).get("spec") or {}
-    section = RegressionSection(**(spec.get("regression") or {}))
-    tasks = (spec.get("evaluation") or {}).get("tasks")
     reports = []
     for name in systems or shared:
         report = compare(
-            Path(run_dir) / "results" / name,
-            Path(other_dir) / "results" / name,
+            run_dir / "results" / name,
+            other_dir / "results" / name,
             tasks,
             section,
-            f"{name} ({Path(run_dir).name})",
-            f"{name} ({Path(other_dir).name})",
+            f"{name} ({run_dir.name})",
+            f"{name} ({other_dir.name})",
         )
         report.render(console)
         reports.append(report)
