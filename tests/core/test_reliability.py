@@ -105,10 +105,9 @@ def test_an_evaluation_key_holds_only_the_metrics_its_tasks_use(tmp_path: Path, 
 
 
 def test_a_nan_metric_is_valid_json_and_an_empty_cell_with_a_note(tmp_path: Path) -> None:
-    from fabricate import make_run
-
     from harness.leaderboard import collect
     from harness.paths import write_json
+    from tests.reports.fabricate import make_run
 
     run = make_run(tmp_path)
     results = run / "results" / "base" / "results.json"
@@ -127,9 +126,8 @@ def test_a_nan_metric_is_valid_json_and_an_empty_cell_with_a_note(tmp_path: Path
 
 
 def test_summaries_turn_nan_into_null(tmp_path: Path) -> None:
-    from fabricate import lm_eval_output
-
     from harness.evaluation import results as res
+    from tests.reports.fabricate import lm_eval_output
 
     raw = lm_eval_output(0.5, n=10)
     raw["results"]["mx_legal_law_id"]["acc,none"] = float("nan")
