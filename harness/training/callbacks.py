@@ -68,11 +68,13 @@ class TokenCounter(TrainerCallback):
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if folder.is_dir():
             seconds = self.prior_seconds + time.monotonic() - self._started
-            (folder / CLOCK_FILE).write_text(json.dumps({"train_seconds": round(seconds, 3)}), encoding="utf-8")
+            staged = folder / f".{CLOCK_FILE}.tmp"
+            staged.write_text(json.dumps({"train_seconds": round(seconds, 3)}), encoding="utf-8")
+            staged.replace(folder / CLOCK_FILE)
 
 
 def prior_seconds(checkpoint: Path | None) -> float:
-    """The training time recorded with ``checkpoint`` (0 without one, or for older checkpoints)."""
+    """The training time recorded with ``checkpoint`` (0 without one)."""
     clock = checkpoint / CLOCK_FILE if checkpoint is not None else None
     if clock is None or not clock.is_file():
         return 0.0

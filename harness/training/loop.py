@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError, SpecError
 from harness.training.arguments import resolve_hyperparameters
-from harness.training.callbacks import StepProgress, TokenCounter, prior_seconds, reload_both_adapters
+from harness.training.callbacks import CLOCK_FILE, StepProgress, TokenCounter, prior_seconds, reload_both_adapters
 from harness.training.compose import MERGEABLE, merge_into_base, peft_type, torch_dtype
 from harness.training.efficiency import (
     PeakMemory,
@@ -130,13 +130,18 @@ def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]
 
 
 def last_checkpoint(folder: Path) -> Path | None:
-    """Newest complete checkpoint (its ``trainer_state.json`` is written last), or None."""
+    """Newest complete checkpoint, or None.
+
+    A checkpoint is complete once the harness's clock file is beside it: the Trainer writes the
+    weights, optimizer and ``trainer_state.json`` first and calls ``on_save`` after, so a run killed
+    in between leaves a checkpoint whose training time is unknown; the one before it is taken.
+    """
     if not folder.is_dir():
         return None
     found = []
     for path in folder.iterdir():
         match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and (path / "trainer_state.json").is_file():
+        if match and (path / "trainer_state.json").is_file() and (path / CLOCK_FILE).is_file():
             found.append((int(match.group(1)), path))
     return max(found)[1] if found else None
 

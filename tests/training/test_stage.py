@@ -133,7 +133,8 @@ def test_killed_run_resumes_from_its_last_checkpoint(
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not (job.checkpoint_dir / "checkpoint-10" / "trainer_state.json").is_file():
+    # the harness's clock file is written last: it marks the checkpoint complete
+    while not (job.checkpoint_dir / "checkpoint-10" / "harness_clock.json").is_file():
         assert process.poll() is None and time.monotonic() < deadline, "training ended before the second checkpoint"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
@@ -216,3 +217,17 @@ def test_third_party_trainer_checks_only_its_methods(tiny_model: ResolvedModel) 
     plan.method = "qlora"
     with pytest.raises(SpecError, match="vera"):
         adapter_stage(loaded, registry, plan, tiny_model, {"blocks": upstream("blocks", "b")}, None, None)
+
+
+def test_a_checkpoint_without_its_clock_file_is_not_resumed_from(tmp_path: Path) -> None:
+    from harness.training.loop import last_checkpoint
+
+    for step, files in ((5, ("trainer_state.json", "harness_clock.json")), (10, ("trainer_state.json",))):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_text("{}")
+    # checkpoint-10 was killed between the Trainer's save and the harness's on_save
+    assert last_checkpoint(tmp_path) == tmp_path / "checkpoint-5"
+    (tmp_path / "checkpoint-10" / "harness_clock.json").write_text("{}")
+    assert last_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
