@@ -25,9 +25,11 @@ def allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
     return {name: counts.get(name, 0) for name in weights}
 
 
-def normalized_mix(task_types: dict[str, float], default: Sequence[str]) -> dict[str, float]:
-    """Weights summing to 1: the spec's mix, or an even mix over ``default``."""
+def normalized_mix(task_types: dict[str, float], default: Sequence[str] | dict[str, float]) -> dict[str, float]:
+    """Weights summing to 1: the spec's mix, else ``default`` (a weighted mix, or names weighed evenly)."""
     if not task_types:
+        if isinstance(default, dict):
+            return normalized_mix(default, ()) if default else {}
         return {name: 1 / len(default) for name in default} if default else {}
     total = sum(task_types.values())
     return {name: w / total for name, w in task_types.items()}

@@ -45,11 +45,12 @@ def resolve_mix(
     """The spec's mix as this generator understands it (weights summing to 1).
 
     Optional attributes a generator may declare: ``task_types`` (every type it can make),
-    ``default_task_types`` (its mix when the spec gives none) and ``canonical_task_type(name)``
+    ``default_task_types`` (its mix when the spec gives none: names, or names → weights) and ``canonical_task_type(name)``
     (aliases, e.g. Bonito's full names).  Types it cannot make are skipped with a warning.
     """
     supported = tuple(getattr(generator, "task_types", ()))
-    default = tuple(getattr(generator, "default_task_types", supported))
+    default = getattr(generator, "default_task_types", supported)
+    default = dict(default) if isinstance(default, dict) else tuple(default)
     canonical = getattr(generator, "canonical_task_type", str)
     requested: dict[str, float] = {}
     for task, weight in task_types.items():

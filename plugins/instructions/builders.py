@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.components import InstructionPair
 from harness.instructions.text import truncate_words
+from harness_plugins.instructions.content import build_legal_mcqa, build_legal_qa
 from harness_plugins.instructions.facts import ArticleFacts, CorpusIndex
 from harness_plugins.instructions.templates_es import NO, TEMPLATES, YES
 
@@ -231,4 +232,6 @@ BUILDERS: dict[str, tuple[Callable[[CorpusIndex, random.Random], list[Unit]], Bu
     "summarization": (_summary_units, build_summarization),
     "topic_class": (_articles, build_topic_class),
     "sent_comp": (_articles, build_sent_comp),
+    "legal_qa": (_articles, build_legal_qa),
+    "legal_mcqa": (_articles, build_legal_mcqa),
 }

@@ -37,11 +37,11 @@ class TemplateOptions(Options):
 
 
 class MxTemplates(InstructionGenerator):
-    """Spanish structure templates over articles: exqa, qg, ynqa, mcqa, qa, summarization, …"""
+    """Spanish templates over articles: content QA (legal_qa, legal_mcqa) and Bonito's task types."""
 
     Options = TemplateOptions
     description = "Spanish meta-templates over law structure (offline, deterministic by seed)"
-    version = "2"
+    version = "3"
     task_types: ClassVar[tuple[str, ...]] = (
         "exqa",
         "qg",
@@ -51,7 +51,23 @@ class MxTemplates(InstructionGenerator):
         "summarization",
         "topic_class",
         "sent_comp",
+        "legal_qa",
+        "legal_mcqa",
     )
+    #: the mix when the spec names none: half content questions (what the articles say), the
+    #: rest Bonito's task types, with little of the copying kinds (transcription, completion)
+    default_task_types: ClassVar[dict[str, float]] = {
+        "legal_qa": 0.3,
+        "legal_mcqa": 0.2,
+        "ynqa": 0.1,
+        "exqa": 0.1,
+        "mcqa": 0.05,
+        "qg": 0.05,
+        "qa": 0.05,
+        "summarization": 0.05,
+        "topic_class": 0.05,
+        "sent_comp": 0.05,
+    }
 
     def __init__(self, options: Options | None = None) -> None:
         super().__init__(options)

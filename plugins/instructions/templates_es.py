@@ -134,6 +134,60 @@ TEMPLATES: dict[str, list[str]] = {
         "Según el texto, ¿cómo termina la frase «{prefix} …»?",
         "Lee el artículo y completa: «{prefix} …»",
     ],
+    # --- legal_qa / legal_mcqa: what the article says (plugins/instructions/content.py) -------
+    # the question about one kind of provision; {masked} is its sentence with the value left out
+    "pregunta.plazo": [
+        "Según el {cite} {de_law}, ¿qué plazo se establece en esta disposición? «{masked}»",
+        "¿De cuánto tiempo es el plazo que fija el {cite} {de_law}? «{masked}»",
+        "En el {cite} {de_law}, ¿cuál es el plazo que falta en «{masked}»?",
+        "¿Qué término prevé el {cite} {de_law} en la siguiente disposición? «{masked}»",
+    ],
+    "pregunta.sancion": [
+        "Según el {cite} {de_law}, ¿qué pena corresponde en este caso? «{masked}»",
+        "¿Con qué pena de prisión sanciona el {cite} {de_law} la conducta siguiente? «{masked}»",
+        "En el {cite} {de_law}, ¿cuál es la pena que falta en «{masked}»?",
+    ],
+    "pregunta.cuantia": [
+        "Según el {cite} {de_law}, ¿cuál es la cuantía en esta disposición? «{masked}»",
+        "¿Qué monto o porcentaje fija el {cite} {de_law}? «{masked}»",
+        "En el {cite} {de_law}, ¿qué cantidad falta en «{masked}»?",
+    ],
+    "pregunta.autoridad": [
+        "Según el {cite} {de_law}, ¿qué autoridad u órgano menciona esta disposición? «{masked}»",
+        "¿A quién se refiere el {cite} {de_law} en la siguiente disposición? «{masked}»",
+        "En el {cite} {de_law}, ¿qué autoridad falta en «{masked}»?",
+        "¿Qué órgano es competente según el {cite} {de_law}? «{masked}»",
+    ],
+    "pregunta.definicion": [
+        "Según el {cite} {de_law}, ¿qué se entiende por «{term}»?",
+        "¿Cómo define el {cite} {de_law} el término «{term}»?",
+        "Para los efectos {de_law}, ¿qué es «{term}»?",
+    ],
+    "pregunta.lista": [
+        "¿Cuál de los siguientes supuestos NO figura entre las fracciones del {cite} {de_law}?",
+        "Señala la opción que NO forma parte de lo que enumera el {cite} {de_law}.",
+        "¿Qué fracción NO corresponde al {cite} {de_law}?",
+    ],
+    "legal_qa.contexto": [
+        "{question}",
+        "Lee el artículo y responde citándolo: {question}",
+        "Con base en el texto del artículo, contesta en una oración: {question}",
+    ],
+    "legal_qa.memoria": [
+        "{question}",
+        "Responde citando el artículo: {question}",
+        "Sin consultar el texto, contesta en una oración: {question}",
+    ],
+    "legal_mcqa.contexto": [
+        "{question}\n{options}",
+        "Lee el artículo y elige la opción correcta. {question}\n{options}",
+        "Con base en el texto, responde con la opción correcta.\n{question}\n{options}",
+    ],
+    "legal_mcqa.memoria": [
+        "{question}\n{options}",
+        "Elige la opción correcta. {question}\n{options}",
+        "Responde con el texto de la opción correcta.\n{question}\n{options}",
+    ],
 }
 
 YES = ["Sí. {why}", "Sí, el artículo lo establece. {why}", "Verdadero. {why}"]

@@ -27,7 +27,7 @@ def test_all_task_types_with_several_phrasings(law_articles: list[Article], tmp_
     assert len(pairs) == 400
     counts = Counter(p.task_type for p in pairs)
     assert set(counts) == set(MxTemplates.task_types) and len(counts) >= 6
-    assert all(abs(n - 50) <= 2 for n in counts.values()), counts
+    assert all(abs(n - 400 / len(MIX)) <= 2 for n in counts.values()), counts
     phrasings = defaultdict(set)
     for p in pairs:
         phrasings[p.task_type].add(p.template_or_model)
