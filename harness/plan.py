@@ -92,6 +92,7 @@ def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dic
         overrides = section.method_hyperparameters.get(method, {}) if per_method else {}
         hyperparameters = {**section.hyperparameters, **overrides}
         flat.update({f"hyperparameters.{k}": v for k, v in hyperparameters.items()})
+        flat.update({f"budget.{k}": v for k, v in section.budget.model_dump(exclude_none=True).items()})
         if role == "sft":
             flat["dapt_trainable"] = section.dapt_trainable if with_parent else False
         for point in _grid(flat):
@@ -135,7 +136,7 @@ def _make(role: str, section: Any, point: dict, c: dict, parent: str | None, tra
         method=c["method"],
         method_options={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("method_options.")},
         hyperparameters={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("hyperparameters.")},
-        budget=section.budget.model_dump(exclude_none=True),
+        budget={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("budget.")},
         parent=parent,
         parent_trainable=trainable,
         sweep=point,

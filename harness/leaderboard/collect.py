@@ -10,6 +10,7 @@ from typing import Any
 from harness.errors import DataError
 from harness.leaderboard.model import AdapterInfo, Entry, Leaderboard, MetricColumn, RunSummary
 from harness.leaderboard.results import metrics_of, number
+from harness.training.probes import PROBES_FILE, read_probes
 
 
 def find_runs(paths: list[Path]) -> list[Path]:
@@ -186,6 +187,7 @@ def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
         parent_trainable=bool(plan.get("parent_trainable", False)),
         efficiency=efficiency,
         loss_curve=read_loss_curve(folder / "training" / "loss.csv"),
+        probes=read_probes(folder / "training" / PROBES_FILE),
     )
 
 

@@ -63,6 +63,8 @@ class AdapterInfo:
     efficiency: dict[str, Any] = field(default_factory=dict)
     #: loss curve rows from ``training/loss.csv`` (step plus train/validation loss columns)
     loss_curve: list[dict[str, float]] = field(default_factory=list)
+    #: greedy answers to held-out instructions (``training/probes.jsonl``; SFT adapters)
+    probes: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self) -> str:
         """Short label: ``lora r=8 on dapt (frozen)``."""

@@ -6,19 +6,23 @@ expands the grid into one adapter (and one system) per point.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from harness.spec.common import Strict
 
+_Steps = Annotated[int, Field(gt=0)]
+_Epochs = Annotated[float, Field(gt=0)]
+
 
 class BudgetSection(Strict):
-    """How long to train: the first limit reached stops training."""
+    """How long to train: the first limit reached stops training.  A list is a sweep, as for
+    hyperparameters: one adapter per value (``max_steps: [50, 150]``)."""
 
-    max_steps: int | None = Field(None, gt=0)
-    max_tokens: int | None = Field(None, gt=0)
-    epochs: float | None = Field(None, gt=0)
+    max_steps: _Steps | list[_Steps] | None = None
+    max_tokens: _Steps | list[_Steps] | None = None
+    epochs: _Epochs | list[_Epochs] | None = None
 
 
 class TrainingSection(Strict):

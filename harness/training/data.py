@@ -76,10 +76,26 @@ def sft_dataset(path: Path, tokenizer: Any, eval_fraction: float, seed: int) -> 
     chat = has_chat_template(tokenizer)
     examples = [sft_example(row, chat) for row in read_instructions(path)]
     dataset = datasets.Dataset.from_list(examples)
-    if eval_fraction <= 0 or len(examples) < 4:
+    held = heldout_indices(len(examples), eval_fraction, seed)
+    if not held:
         return dataset, None, chat
-    parts = dataset.train_test_split(test_size=max(1, int(len(examples) * eval_fraction)), seed=seed)
-    return parts["train"], parts["test"], chat
+    train = dataset.select(_shuffled(len(examples), seed)[len(held) :])
+    return train, dataset.select(held), chat
+
+
+def _shuffled(count: int, seed: int) -> list[int]:
+    import numpy as np
+
+    return [int(i) for i in np.random.default_rng(seed).permutation(count)]
+
+
+def heldout_indices(count: int, eval_fraction: float, seed: int) -> list[int]:
+    """Rows of the instruction file held out for validation loss (and generation probes): a
+    seeded share, at least one row; none when ``eval_fraction`` is 0 or there are under 4 rows.
+    The same rows as ``datasets.Dataset.train_test_split(test_size, seed=seed)`` holds out."""
+    if eval_fraction <= 0 or count < 4:
+        return []
+    return _shuffled(count, seed)[: max(1, int(count * eval_fraction))]
 
 
 def mean_sft_tokens(dataset: Any, tokenizer: Any, chat: bool, sample: int = 64) -> float:

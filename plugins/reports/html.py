@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.components import ReportFormat
 from harness.leaderboard import plots
@@ -26,6 +26,7 @@ td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.best{background:#d8f3dc;font-weight:bold}
 .runs,.notes{font-size:.85rem;color:#444}
 .scroll{overflow-x:auto} figure{margin:1rem 0} figure svg{max-width:100%;height:auto}
+table.probes td{max-width:32rem;white-space:pre-wrap;font-size:.8rem}
 """
 
 #: click a header: sort rows by the cell's data-sort number (or its text), toggling the direction
@@ -100,11 +101,15 @@ class HTMLFormat(ReportFormat):
         parts.append("</tr></thead><tbody>")
         for entry, row in zip(board.entries, rows(board, cols)):
             parts.append(f'<tr data-system="{esc(entry.system)}">')
+            probed = probe_anchor(entry)
             for col, cell in zip(cols, row):
                 classes = [c for c in ("num" if col.numeric else "", "best" if cell.best and cell.text else "") if c]
                 sort = cell.number if cell.number is not None else ("" if col.numeric else cell.text)
                 attr = f' class="{" ".join(classes)}"' if classes else ""
-                parts.append(f'<td{attr} data-sort="{esc(str(sort))}">{esc(cell.text)}</td>')
+                text = esc(cell.text)
+                if col.id == "system" and probed:
+                    text += f' <a href="#{probed}" title="greedy answers to held-out instructions">probes</a>'
+                parts.append(f'<td{attr} data-sort="{esc(str(sort))}">{text}</td>')
             parts.append("</tr>")
         parts.append("</tbody></table></div>")
         parts.append(
@@ -123,7 +128,54 @@ class HTMLFormat(ReportFormat):
         ):
             if svg:
                 parts.append(f'<h2>{esc(title)}</h2><figure class="plot" id="{fig_id}">{svg}</figure>')
+        parts += probe_sections(board)
         data = json.dumps(board.to_dict(), sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
         parts.append(f'<script type="application/json" id="leaderboard-data">{data}</script>')
         parts.append(f"<script>{SCRIPT}</script></body></html>")
         return "\n".join(parts) + "\n"
+
+
+def _probed_adapter(entry: Any) -> Any:
+    """The top adapter of a system when it has generation probes (an SFT adapter), else None."""
+    return entry.adapters[-1] if entry.adapters and entry.adapters[-1].probes else None
+
+
+def probe_anchor(entry: Any) -> str:
+    """The id of the system's probe section, or ``""``."""
+    adapter = _probed_adapter(entry)
+    return f"probes-{_slug(adapter.name)}" if adapter is not None else ""
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
+def probe_sections(board: Leaderboard) -> list[str]:
+    """One table per SFT adapter: task type, instruction, reference and the greedy answer."""
+    esc = html.escape
+    parts: list[str] = []
+    seen: set[str] = set()
+    for entry in board.entries:
+        adapter = _probed_adapter(entry)
+        if adapter is None or adapter.name in seen:
+            continue
+        seen.add(adapter.name)
+        if not parts:
+            parts.append("<h2>Generation probes</h2>")
+            parts.append(
+                '<p class="notes">Greedy answers of each SFT adapter to held-out instructions (never trained '
+                "on), one or more per task type, next to the reference response.</p>"
+            )
+        parts.append(f'<h3 id="probes-{_slug(adapter.name)}">{esc(entry.system)}</h3>')
+        parts.append('<div class="scroll"><table class="probes"><thead><tr><th>task type</th><th>instruction</th>')
+        parts.append("<th>reference</th><th>generated</th></tr></thead><tbody>")
+        for probe in adapter.probes:
+            instruction = probe.get("instruction", "")
+            if probe.get("context"):
+                instruction += "\n\n[context] " + probe["context"][:300] + ("…" if len(probe["context"]) > 300 else "")
+            parts.append(
+                f"<tr><td>{esc(str(probe.get('task_type', '')))}</td><td>{esc(instruction)}</td>"
+                f"<td>{esc(str(probe.get('reference', '')))}</td><td>{esc(str(probe.get('generated', '')))}</td></tr>"
+            )
+        parts.append("</tbody></table></div>")
+    return parts

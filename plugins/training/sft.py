@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.components import Trainer
+from pydantic import Field
+
+from harness.components import Options, Trainer
 from harness.training.methods import METHODS
 
 if TYPE_CHECKING:
@@ -13,11 +15,25 @@ if TYPE_CHECKING:
     from harness.context import StageContext
 
 
-class SFTTrainer(Trainer):
-    """Supervised fine-tuning on instruction/response pairs (prompt/completion, completion-only loss)."""
+class SFTOptions(Options):
+    """Options of the ``sft`` trainer."""
 
-    description = "downstream SFT on instructions (TRL SFTTrainer, response-only loss)"
-    version = "2"
+    #: held-out instructions per task type answered greedily after training (0: none)
+    probes_per_type: int = Field(1, ge=0)
+    #: new tokens per probe answer
+    probe_tokens: int = Field(64, gt=0)
+
+
+class SFTTrainer(Trainer):
+    """Supervised fine-tuning on instruction/response pairs (prompt/completion, completion-only loss).
+
+    After training, a few held-out instructions of each task type are answered greedily and kept
+    beside the adapter (``training/probes.jsonl``, :mod:`harness.training.probes`).
+    """
+
+    Options = SFTOptions
+    description = "downstream SFT on instructions (TRL SFTTrainer, response-only loss, generation probes)"
+    version = "3"
     methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
     #: settings are checked against harness.training's tables when the stage is built
     uses_harness_training: ClassVar[bool] = True
@@ -69,4 +85,20 @@ class SFTTrainer(Trainer):
         )
         result = train_and_save(job, ctx, prepared, trainer, None)
         result.metrics.update(template="chat" if chat else "plain", examples=len(train))
+        if trainer.is_world_process_zero():
+            self._probe(job, prepared, fraction, ctx)
         return result
+
+    def _probe(self, job: TrainJob, prepared: Any, fraction: float, ctx: StageContext) -> None:
+        """Greedy answers to held-out instructions, written to ``training/probes.jsonl``."""
+        from harness.training.probes import generate_probes, pick_probes, write_probes
+
+        o: SFTOptions = self.options  # type: ignore[assignment]
+        if not o.probes_per_type:
+            return
+        rows = pick_probes(job.train_path, fraction, job.seed, o.probes_per_type)
+        if not rows:
+            ctx.warn("no held-out instructions for generation probes (set hyperparameters.eval_steps)")
+            return
+        probes = generate_probes(prepared.model, prepared.tokenizer, rows, o.probe_tokens, ctx)
+        write_probes(job.output_dir / "training", probes)

@@ -183,6 +183,26 @@ def make_run(
         for step in range(0, 50, 10):
             lines.append(f"{step},{step / 50},{5.0 - step * 0.05:.3f},{5.2 - step * 0.04:.3f},0.001")
         (folder / "training" / "loss.csv").write_text("\n".join(lines) + "\n")
+        if role == "sft":  # the SFT trainer's generation probes (harness.training.probes)
+            probes = [
+                {
+                    "task_type": "legal_qa",
+                    "instruction": "¿Qué plazo fija el artículo 5?",
+                    "context": "",
+                    "reference": "Según el artículo 5, el plazo es de diez días.",
+                    "generated": "diez días <b>",
+                },
+                {
+                    "task_type": "exqa",
+                    "instruction": "Extrae el plazo.",
+                    "context": "Dentro de diez días.",
+                    "reference": "diez días",
+                    "generated": "Dentro de",
+                },
+            ]
+            (folder / "training" / "probes.jsonl").write_text(
+                "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in probes), encoding="utf-8"
+            )
     for i, system in enumerate(systems):
         write_results(run_dir / "results" / system["name"], quality[system["name"]], seed=seed * 100 + i, style=style)
     manifest = {

@@ -205,6 +205,19 @@ def test_html_is_self_contained_with_plots(run_dir: Path) -> None:
     assert page.count('class="num best"') >= 5
 
 
+def test_html_links_each_sft_system_to_its_generation_probes(run_dir: Path) -> None:
+    board = systems_only([run_dir])
+    sft = next(e for e in board.entries if e.system == "base+dapt+sft")
+    assert [p["task_type"] for p in sft.adapters[-1].probes] == ["legal_qa", "exqa"]
+    page = _render(board, "html")
+    anchor = re.search(r'<tr data-system="base\+dapt\+sft">.*?<a href="#(probes-[^"]+)"', page, re.DOTALL).group(1)
+    section = page.split(f'<h3 id="{anchor}">', 1)[1].split("</table>", 1)[0]
+    assert "Según el artículo 5, el plazo es de diez días." in section
+    assert "diez días &lt;b&gt;" in section  # generated text is escaped
+    # systems without an SFT adapter link to nothing
+    assert not re.search(r'<tr data-system="base\+dapt\[method=lora\]">[^\n]*?href="#probes', page)
+
+
 def test_columns_are_grouped_by_task_group(run_dir: Path) -> None:
     """General-Spanish tasks sit apart from the legal ones in every format, in the results' order."""
     for results in sorted((run_dir / "results").glob("*/results.json")):

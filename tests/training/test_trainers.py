@@ -263,3 +263,47 @@ def test_trainable_arm_resumes_with_both_adapters(
     original = load_file(str(dapt_adapter / "adapter_model.safetensors"))
     final_parent = load_file(str(tmp_path / "adapter" / "parent" / "adapter_model.safetensors"))
     assert any(not torch.equal(original[k], final_parent[k]) for k in original)
+
+
+def test_sft_writes_generation_probes_on_held_out_instructions(tiny_model: ResolvedModel, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from harness.training.data import heldout_indices, read_instructions
+    from harness.training.probes import _prompt, read_probes
+    from tests.training.conftest import make_instructions
+
+    folder = make_instructions(tmp_path / "instructions", count=40)
+    path = folder / "instructions.jsonl"
+    rows = read_instructions(path)
+    for i, row in enumerate(rows):
+        row["task_type"] = ("summary", "qa")[i % 2]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    job = make_job(
+        tiny_model,
+        tmp_path,
+        path,
+        "lora",
+        hyperparameters={"eval_steps": 2, "eval_fraction": 0.25},
+        budget={"max_steps": 4},
+    )
+    SFTTrainer(SFTTrainer.Options(probes_per_type=2, probe_tokens=6)).train(job, make_ctx(tmp_path))
+    probes = read_probes(job.output_dir / "training" / "probes.jsonl")
+    held = [rows[i] for i in heldout_indices(len(rows), 0.25, job.seed)]
+    assert sorted(p["task_type"] for p in probes) == ["qa", "qa", "summary", "summary"]
+    # every probe is a held-out instruction (never trained on), shown with its reference
+    assert all(
+        {"instruction": p["instruction"], "response": p["reference"]}
+        in [{"instruction": r["instruction"], "response": r["response"]} for r in held]
+        for p in probes
+    )
+    # the answers are the trained adapter's: the saved adapter generates the same greedy tokens
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model.path)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model.path), job.output_dir).eval()
+    row = next(r for r in held if r["instruction"] == probes[0]["instruction"])
+    ids = tokenizer(_prompt(row, tokenizer), return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+    assert (
+        tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True).strip()
+        == probes[0]["generated"]
+    )
