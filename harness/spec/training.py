@@ -6,23 +6,31 @@ expands the grid into one adapter (and one system) per point.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.spec.common import Strict
-
-_Steps = Annotated[int, Field(gt=0)]
-_Epochs = Annotated[float, Field(gt=0)]
 
 
 class BudgetSection(Strict):
     """How long to train: the first limit reached stops training.  A list is a sweep, as for
     hyperparameters: one adapter per value (``max_steps: [50, 150]``)."""
 
-    max_steps: _Steps | list[_Steps] | None = None
-    max_tokens: _Steps | list[_Steps] | None = None
-    epochs: _Epochs | list[_Epochs] | None = None
+    max_steps: int | list[int] | None = None
+    max_tokens: int | list[int] | None = None
+    epochs: float | list[float] | None = None
+
+    @field_validator("max_steps", "max_tokens", "epochs")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and not value:
+            raise ValueError("an empty list sweeps nothing")
+        for item in values:
+            if item is not None and item <= 0:
+                raise ValueError(f"must be > 0 (got {item})")
+        return value
 
 
 class TrainingSection(Strict):
