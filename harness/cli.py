@@ -1,4 +1,4 @@
-"""The ``harness`` command line: run, validate, plugins, leaderboard, regress, tasks."""
+"""The ``harness`` command line: init, run, validate, plugins, leaderboard, regress, compare, tasks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from harness import __version__
 from harness.errors import HarnessError, SpecError
 from harness.precision import PRECISIONS
 
-COMMANDS = ("run", "validate", "plugins", "leaderboard", "regress", "tasks")
+COMMANDS = ("init", "run", "validate", "plugins", "leaderboard", "regress", "compare", "tasks")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for expected errors too")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", help="write the starter specs (smoke.yaml, mx_legal.yaml) into a folder")
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), help="target folder (default: .)")
+    init.add_argument("--force", action="store_true", help="overwrite existing spec files")
 
     run = sub.add_parser("run", help="run a benchmark spec; unchanged stages come from cache")
     run.add_argument("spec", type=Path)
@@ -100,6 +104,13 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        from harness.examples import init_specs
+
+        for path in init_specs(args.dir, args.force):
+            print(f"wrote {path}")
+        print(f"next: harness run {args.dir / 'smoke.yaml'}  (minutes, a tiny model), or {args.dir / 'mx_legal.yaml'}")
+        return 0
     if args.command == "run":
         return _cmd_run(args)
     if args.command == "validate":
