@@ -13,6 +13,8 @@ from harness import __version__
 from harness.errors import HarnessError, SpecError
 from harness.precision import PRECISIONS
 
+#: output formats of validate, plugins and compare
+FORMATS = ("text", "json")
 COMMANDS = ("init", "run", "validate", "plugins", "leaderboard", "regress", "compare", "tasks")
 
 
@@ -46,9 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("spec", type=Path)
     validate.add_argument("--profile", default="auto")
     validate.add_argument("--precision", default=None, choices=PRECISIONS)
+    validate.add_argument("--format", default="text", choices=FORMATS, help="text (default) or json")
 
     plugins = sub.add_parser("plugins", help="table of loaded plugins and their components")
     plugins.add_argument("--hook", default=None, help="only plugins implementing this hook")
+    plugins.add_argument("--format", default="text", choices=FORMATS, help="text (default) or json")
 
     board = sub.add_parser("leaderboard", help="aggregate one or many runs into a leaderboard")
     board.add_argument("runs", nargs="+", type=Path)
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="RUN",
         help="pair each system with the same system of another run (e.g. the spec run with --precision bf16)",
     )
+    comp.add_argument("--format", default="text", choices=FORMATS, help="text (default) or json")
 
     tasks = sub.add_parser("tasks", help="build the frozen evaluation task data, or print its model-free baselines")
     tasks.add_argument("action", choices=["build", "baselines"])
@@ -124,13 +129,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "compare":
         from harness.regress.cli import compare_runs, compare_systems
 
+        quiet = args.format == "json"
         if args.against is not None:
             systems = [args.baseline] if args.baseline else []
-            compare_runs(args.run, args.against, [*systems, *(args.candidate or [])] or None)
+            reports = compare_runs(
+                args.run, args.against, [*systems, *(args.candidate or [])] or None, render=not quiet
+            )
         elif args.baseline is None:
             raise SpecError("compare needs --baseline SYSTEM, or --against RUN", field="--baseline")
         else:
-            compare_systems(args.run, args.baseline, args.candidate)
+            reports = compare_systems(args.run, args.baseline, args.candidate, render=not quiet)
+        if quiet:
+            _print_json({"run": str(args.run), "comparisons": [r.to_dict() for r in reports]})
         return 0
     if args.action == "baselines":
         from harness.evaluation.baselines_cli import main as tasks_baselines
@@ -165,9 +175,58 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from harness.plugins import load_registry
     from harness.spec.load import load_spec
 
+    if args.format == "json":
+        return _validate_json(args)
     loaded = load_spec(args.spec, args.profile, load_registry(), precision=args.precision)
     print(
         f"{args.spec}: ok (profile {loaded.profile}: {loaded.profile_reason}; precision {loaded.precision.describe()})"
+    )
+    return 0
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+def _validate_json(args: argparse.Namespace) -> int:
+    """``validate --format json``: the resolved profile, precision, adapters and systems, or the
+    errors (each with file, line and field), on stdout; the exit code as for text."""
+    from harness.plan import plan_adapters, plan_systems
+    from harness.plugins import load_registry
+    from harness.spec.load import SpecErrors, load_spec
+
+    try:
+        loaded = load_spec(args.spec, args.profile, load_registry(), precision=args.precision)
+    except HarnessError as exc:
+        errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+        _print_json(
+            {
+                "spec": str(args.spec),
+                "ok": False,
+                "errors": [
+                    {"message": e.message, "file": e.file, "line": e.line, "field": e.field, "text": e.one_line()}
+                    for e in errors
+                ],
+            }
+        )
+        return exc.exit_code
+    adapters = plan_adapters(loaded.spec)
+    _print_json(
+        {
+            "spec": str(args.spec),
+            "ok": True,
+            "name": loaded.spec.name,
+            "profile": loaded.profile,
+            "profile_reason": loaded.profile_reason,
+            "precision": loaded.precision.describe(),
+            "adapters": [{"name": a.name, "role": a.role, "method": a.method, "parent": a.parent} for a in adapters],
+            "systems": [
+                {"name": s.name, "adapters": s.adapters, "prompt_format": s.prompt_format}
+                for s in plan_systems(loaded.spec, adapters)
+            ],
+        }
     )
     return 0
 
@@ -191,6 +250,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
                 field="--hook",
             )
         hooked = {impl.plugin_name for impl in caller.get_hookimpls()}
+    if args.format == "json":
+        _print_json(_plugins_json(registry, hooked))
+        return 0
     table = Table(title="harness plugins")
     for column in ("plugin", "version", "origin", "distribution", "family"):
         table.add_column(column, no_wrap=True)
@@ -218,6 +280,36 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         console = Console(width=max(console.width, 160))
     console.print(table)
     return 0
+
+
+def _plugins_json(registry: Any, hooked: set[str] | None) -> dict[str, Any]:
+    from harness.plugins import FAMILIES
+
+    plugins = []
+    for info in registry.plugins:
+        if hooked is not None and info.name not in hooked:
+            continue
+        components = {
+            family: sorted(n for n, r in registry.components.get(family, {}).items() if r.plugin == info.name)
+            for family in FAMILIES
+        }
+        plugins.append(
+            {
+                "plugin": info.name,
+                "version": info.version,
+                "origin": info.origin,
+                "distribution": info.distribution,
+                "components": {k: v for k, v in components.items() if v},
+            }
+        )
+    return {
+        "plugins": plugins,
+        "broken": [{"plugin": b.name, "distribution": b.distribution, "error": b.error} for b in registry.broken],
+        "collisions": [
+            {"family": family, "name": name, "plugins": [r.plugin for r in clash]}
+            for (family, name), clash in sorted(registry.collisions.items())
+        ],
+    }
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:

@@ -198,7 +198,11 @@ def _finished_run(run_dir: Path) -> tuple[list[str], RegressionSection, list[str
 
 
 def compare_systems(
-    run_dir: Path, baseline: str, candidates: list[str] | None = None, console: Console | None = None
+    run_dir: Path,
+    baseline: str,
+    candidates: list[str] | None = None,
+    console: Console | None = None,
+    render: bool = True,
 ) -> list[GateReport]:
     """``harness compare``: paired comparisons between systems of one finished run (no evaluation).
 
@@ -215,13 +219,18 @@ def compare_systems(
     reports = []
     for name in candidates or [n for n in evaluated if n != baseline]:
         report = compare(results / baseline, results / name, tasks, section, baseline, name)
-        report.render(console)
+        if render:
+            report.render(console)
         reports.append(report)
     return reports
 
 
 def compare_runs(
-    run_dir: Path, other_dir: Path, systems: list[str] | None = None, console: Console | None = None
+    run_dir: Path,
+    other_dir: Path,
+    systems: list[str] | None = None,
+    console: Console | None = None,
+    render: bool = True,
 ) -> list[GateReport]:
     """``harness compare RUN --against OTHER``: each system of ``run_dir`` (the baseline) paired
     with the same system of ``other_dir`` on the same items — the same spec run twice with one
@@ -246,6 +255,7 @@ def compare_runs(
             f"{name} ({run_dir.name})",
             f"{name} ({other_dir.name})",
         )
-        report.render(console)
+        if render:
+            report.render(console)
         reports.append(report)
     return reports

@@ -75,3 +75,32 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_bad_adapter_argument(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["regress", "benchmarks/smoke.yaml", "--adapter", "no-equals-sign"]) == 2
     assert "--adapter: expected NAME=PATH" in capsys.readouterr().err
+
+
+def test_validate_json_gives_the_plan_or_the_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    repo = Path(__file__).resolve().parents[2]
+    assert main(["validate", str(repo / "benchmarks" / "mx_legal.yaml"), "--profile", "cpu", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["profile"] == "cpu" and data["name"] == "mx_legal"
+    assert [s["name"] for s in data["systems"]][:3] == ["base", "base+dapt", "base+sft"]
+    assert {a["name"]: a["parent"] for a in data["adapters"]}["sft"] is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nseed: [1]\n")
+    assert main(["validate", str(bad), "--format", "json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False
+    seed = next(e for e in data["errors"] if e["field"] == "seed")
+    assert seed["line"] == 2 and seed["file"] == str(bad) and seed["text"].startswith(f"{bad}:2: seed:")
+
+
+def test_plugins_json_lists_components_per_plugin(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["plugins", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    builtin = {p["plugin"]: p for p in data["plugins"]}
+    assert "mx_templates" in builtin["harness_plugins.instructions"]["components"]["instruction_generators"]
+    assert builtin["harness_plugins.instructions"]["distribution"] == "harness"
+    assert data["broken"] == [] and data["collisions"] == []

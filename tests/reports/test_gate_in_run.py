@@ -96,3 +96,18 @@ def test_compare_against_another_run_pairs_each_system(
     assert "not evaluated in both runs" in capsys.readouterr().err
     assert main(["compare", str(first)]) == 2
     assert "--against" in capsys.readouterr().err
+
+
+def test_compare_json_is_the_reports_as_data(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from harness.cli import main
+
+    assert main(["compare", str(run_dir), "--baseline", "base", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)  # nothing but the JSON on stdout
+    assert [c["candidate"] for c in data["comparisons"]] == sorted(
+        ["base+dapt+sft", "base+dapt[method=ia3]", "base+dapt[method=lora]"]
+    )
+    verdicts = {v["key"]: v for v in data["comparisons"][0]["verdicts"]}
+    assert verdicts["mx_legal_law_id/acc"]["verdict"] in {"better", "worse", "same"}
+    assert {"p_value", "ci_low", "ci_high", "n", "test"} <= set(verdicts["mx_legal_law_id/acc"])
