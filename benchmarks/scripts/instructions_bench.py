@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, default=REPO.parent / "shared" / "data" / "mx_laws_raw")
     parser.add_argument("--budget", type=int, default=25000)
     parser.add_argument("--generator", default="mx_templates")
-    parser.add_argument("--keep", type=Path, help="copy instructions.jsonl and dataset_card.md here")
+    parser.add_argument("--keep", type=Path, help="copy instructions.jsonl and README.md here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -132,7 +132,7 @@ def main() -> None:
         print(f"peak RSS MB: {peak_mb:.0f}")
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            for name in ("instructions.jsonl", "dataset_card.md"):
+            for name in ("instructions.jsonl", "README.md"):
                 (args.keep / name).write_bytes((out / name).read_bytes())
             print(f"kept outputs in {args.keep}")
 

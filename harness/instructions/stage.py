@@ -29,6 +29,7 @@ from harness.instructions.generate import (
     run_generator,
 )
 from harness.paths import write_atomic
+from harness.runner.dataset_card import write_dataset_card
 from harness.runner.stage import Stage
 from harness.spec.instructions import InstructionsSection
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from harness.spec.load import LoadedSpec
 
 #: bump when the stage's own processing changes its output
-STAGE_FORMAT = 3  # 3: responses carrying DOF reform notes or page furniture are filtered
+STAGE_FORMAT = 4  # 3: responses with DOF reform notes filtered; 4: the card is README.md (a Hub dataset card)
 FIELDS = (
     "instruction",
     "context",
@@ -132,7 +133,7 @@ def build_dataset(
     ctx: StageContext,
     excluded_articles: int = 0,
 ) -> dict[str, Any]:
-    """Generate, filter, decontaminate and write ``instructions.jsonl`` and ``dataset_card.md``;
+    """Generate, filter, decontaminate and write ``instructions.jsonl`` and its card ``README.md``;
     ``excluded_articles`` evaluation articles were kept out of ``articles`` beforehand."""
     ctx = dataclasses.replace(ctx, seed=seed)
     for note in eval_texts.missing:
@@ -191,7 +192,17 @@ def build_dataset(
             "missing": eval_texts.missing,
         },
     }
-    write_atomic(ctx.workdir / "dataset_card.md", render_card(record, settings))
+    # the dataset card is the folder's README.md: a Hub dataset card, front matter included
+    write_dataset_card(
+        ctx.workdir,
+        "instructions",
+        render_card(record, settings),
+        language=sorted(record["by_language"]) or ["es"],
+        task_categories=["text-generation", "question-answering"],
+        tags=["legal", "instruction-tuning", "mexican-law"],
+        license="other",
+        pretty_name="Instructions generated from Mexican federal laws",
+    )
     return record
 
 

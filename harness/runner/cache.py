@@ -18,6 +18,7 @@ from filelock import FileLock, Timeout
 
 from harness.context import StageContext
 from harness.paths import atomic_dir, inside, write_json
+from harness.runner.dataset_card import write_dataset_card
 
 if TYPE_CHECKING:
     from harness.runner.stage import RunInfo, Stage
@@ -98,6 +99,8 @@ def _execute(stage: Stage, run: RunInfo, final: Path) -> dict[str, Any]:
             record["warnings"] = ctx.warnings
         if ctx.inputs:
             write_json(tmp / "inputs_report.json", ctx.inputs)
+        # tabular outputs load with datasets.load_dataset(<stage folder>)
+        write_dataset_card(tmp, f"{run.spec.spec.name}: {stage.name} stage")
         write_json(tmp / RECORD, record)
     shutil.rmtree(scratch, ignore_errors=True)
     stage.cached, stage.output, stage.record = False, final, record

@@ -136,8 +136,8 @@ def test_sft_sweep_spec_plans_learning_rate_times_steps() -> None:
     spec = load_spec(REPO / "benchmarks" / "mx_legal_sft_sweep.yaml", "cpu").spec
     adapters = plan_adapters(spec)
     grid = {(a.hyperparameters["learning_rate"], a.budget["max_steps"]) for a in adapters}
-    assert grid == {(3.0e-4, 30), (3.0e-4, 90), (1.0e-3, 30), (1.0e-3, 90)}
-    assert "sft[learning_rate=0.001,max_steps=90]" in [a.name for a in adapters]
+    assert grid == {(3.0e-4, 30), (3.0e-4, 60), (1.0e-3, 30), (1.0e-3, 60)}
+    assert "sft[learning_rate=0.001,max_steps=60]" in [a.name for a in adapters]
     systems = [s.name for s in plan_systems(spec, adapters)]
     assert systems[0] == "base" and len(systems) == 5
 
@@ -149,7 +149,7 @@ def test_a_swept_budget_value_is_checked_like_a_single_one(tmp_path: Path) -> No
 
     text = (REPO / "benchmarks" / "mx_legal_sft_sweep.yaml").read_text()
     path = tmp_path / "s.yaml"
-    path.write_text(text.replace("budget: {max_steps: [30, 90]}", "budget: {max_steps: [30, 0]}"))
+    path.write_text(text.replace("budget: {max_steps: [30, 60]}", "budget: {max_steps: [30, 0]}"))
     with pytest.raises(SpecErrors) as caught:
         load_spec(path, "cpu")
     assert re.fullmatch(r".*s\.yaml:\d+: sft\.budget\.max_steps: must be > 0 \(got 0\)", caught.value.one_line())

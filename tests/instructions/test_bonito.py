@@ -156,7 +156,7 @@ def test_stage_with_bonito_records_its_counters(split_dir: Path, tmp_path: Path,
     stats = record["generator_stats"]["bonito"]
     assert stats["prompts"] == stats["requested"] == 6  # budget 4 × oversample 1.3, rounded up
     assert stats["yielded"] == stats.get("well_formed", 0)
-    card = (ctx.workdir / "dataset_card.md").read_text(encoding="utf-8")
+    card = (ctx.workdir / "README.md").read_text(encoding="utf-8")
     assert "**bonito**" in card and "prompts 6" in card
     rows = [json.loads(line) for line in (ctx.workdir / "instructions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == record["pairs"]

@@ -110,7 +110,7 @@ def test_stage_removes_a_planted_overlap(tmp_path: Path, split_dir: Path, law_ar
     for row in after:
         joined = "\n".join((row["instruction"], row["context"], row["response"]))
         assert not _has_gram(joined, grams), row
-    card = (tmp_path / "out" / "dataset_card.md").read_text(encoding="utf-8")
+    card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert f"| {record['decontaminated']:,} |" in card
 
 
@@ -121,7 +121,7 @@ def test_disabled_decontamination_keeps_overlaps(tmp_path: Path, split_dir: Path
         tmp_path, split_dir, instr_registry, {"enabled": False, "extra_files": ["eval.txt"]}, budget=100
     )
     assert record["decontaminated"] == 0
-    assert "NOT checked" in (tmp_path / "out" / "dataset_card.md").read_text(encoding="utf-8")
+    assert "NOT checked" in (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
 
 
 def test_missing_task_data_warns(

@@ -87,7 +87,7 @@ def test_outputs_fields_and_card(tmp_path: Path, split_dir: Path, instr_registry
     assert sum(record["by_category"].values()) == 300 and {"constitucion", "codigo", "ley"} <= set(
         record["by_category"]
     )
-    card = (ctx.workdir / "dataset_card.md").read_text(encoding="utf-8")
+    card = (ctx.workdir / "README.md").read_text(encoding="utf-8")
     for heading in (
         "### Task type",
         "### Generator",
@@ -103,6 +103,16 @@ def test_outputs_fields_and_card(tmp_path: Path, split_dir: Path, instr_registry
     assert "## Examples" in card and set(record["examples"]) == set(record["by_task_type"])
     assert all(len(shown) == 3 for shown in record["examples"].values())
     assert card.count("  - response: ") == 3 * len(record["by_task_type"])
+    # the card is a Hub dataset card: the folder loads with datasets, record.json beside it
+    import datasets
+    import yaml
+
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["language"] == ["es"] and meta["configs"][0]["data_files"] == [
+        {"split": "train", "path": "instructions.jsonl"}
+    ]
+    loaded = datasets.load_dataset(str(ctx.workdir), cache_dir=str(tmp_path / "hf"))
+    assert loaded["train"].num_rows == 300 and loaded["train"].column_names == list(FIELDS)
 
 
 def test_only_train_articles_are_used(tmp_path: Path, law_articles: list[Article], instr_registry) -> None:
@@ -158,7 +168,7 @@ def test_legal_qa_articles_never_become_instructions(tmp_path: Path, law_article
         )
         assert not {(p["law_id"], p["article_label"]) for p in pairs} & excluded
         assert any(p["law_id"] == "OTRA" for p in pairs) is not decontaminate
-        card = (ctx.workdir / "dataset_card.md").read_text()
+        card = (ctx.workdir / "README.md").read_text()
         assert f"{record['evaluation_articles_excluded']} evaluation articles of the training split" in card
 
 
