@@ -21,7 +21,7 @@ from harness.training.efficiency import (
     write_efficiency,
     write_loss_curves,
 )
-from harness.training.meta import PARENT_DIR, check_adapter_folder, write_meta
+from harness.training.meta import PARENT_DIR, check_adapter_folder, make_portable, write_meta
 from harness.training.methods import (
     check_target_modules,
     get_method,
@@ -88,6 +88,11 @@ def prepare(job: TrainJob) -> Prepared:
     if hp["gradient_checkpointing"] and not method.prompt_learning:
         peft_model.enable_input_require_grads()
     options = resolved_record(job.method, options, peft_model.peft_config["default"])
+    # peft checks the base's vocabulary at every save (checkpoints too) through this path: keep it
+    # the local copy, not the hub id a loaded parent adapter names (no hub lookup at run time);
+    # the saved adapter_config.json gets the id afterwards (make_portable)
+    for config in getattr(peft_model, "peft_config", {}).values():
+        config.base_model_name_or_path = str(job.model.path)
     return Prepared(peft_model, tokenizer, options, hp, budget, parent)
 
 
@@ -246,9 +251,13 @@ def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list
     keep_parent = bool(prepared.parent.get("trainable")) and prepared.parent.get("composition") == "stacked"
     prepared.model.save_pretrained(str(out), selected_adapters=["default", "parent"] if keep_parent else ["default"])
     metrics["adapter_size_bytes"] = folder_size(out)
+    make_portable(out, job.model)
     if keep_parent:
         metrics["parent_adapter_size_bytes"] = folder_size(out / PARENT_DIR)
+        make_portable(out / PARENT_DIR, job.model)
         write_meta(out / PARENT_DIR, job.model, method="parent", updated_by=str(out))
+    # the tokenizer travels with the adapter (after the size figure: it is not adapter weight)
+    prepared.tokenizer.save_pretrained(str(out))
     write_meta(
         out,
         job.model,

@@ -21,10 +21,24 @@ PARENT_DIR = "parent"
 
 
 def write_meta(folder: Path, model: ResolvedModel, **fields: Any) -> dict[str, Any]:
-    """Write ``harness_adapter.json`` naming the base model this adapter belongs to."""
-    meta = {"base_model": {"reference": model.reference, "revision": model.revision}, **fields}
+    """Write ``harness_adapter.json`` naming the base model this adapter belongs to, and the copy of
+    it that was trained on (``source``, ``notes``: e.g. the dequantized GGUF of the PyPI package)."""
+    base = {"reference": model.reference, "revision": model.revision, "source": model.source, "notes": model.notes}
+    meta = {"base_model": base, **fields}
     write_json(folder / META_FILE, meta)
     return meta
+
+
+def make_portable(folder: Path, model: ResolvedModel) -> None:
+    """Point ``adapter_config.json`` at the model's id (``google/gemma-3-270m``) instead of the
+    local cache folder the harness loaded, so the folder loads elsewhere with plain PEFT; the copy
+    actually used stays in ``harness_adapter.json``."""
+    path = folder / "adapter_config.json"
+    if not path.is_file():
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = model.reference
+    write_json(path, config)
 
 
 def read_meta(folder: Path) -> dict[str, Any]:

@@ -42,6 +42,17 @@ def check_adapter(folder: Path, model: ResolvedModel, peft_type: str) -> dict:
     """The folder is a standard PEFT adapter with curves and figures; returns the figures."""
     config = json.loads((folder / "adapter_config.json").read_text())
     assert config["peft_type"] == peft_type
+    # portable: peft's record names the model id, not the local copy; the copy used is in the
+    # harness note; the tokenizer is saved with the adapter
+    assert config["base_model_name_or_path"] == model.reference
+    base = json.loads((folder / "harness_adapter.json").read_text())["base_model"]
+    assert (base["reference"], base["source"], base["revision"]) == (model.reference, model.source, model.revision)
+    from transformers import AutoTokenizer
+
+    assert (
+        AutoTokenizer.from_pretrained(str(folder))("Artículo 1").input_ids
+        == AutoTokenizer.from_pretrained(model.path)("Artículo 1").input_ids
+    )
     loaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(model.path), str(folder))
     with torch.no_grad():
         assert torch.isfinite(loaded(torch.tensor([[1, 5, 9, 33]])).logits).all()
