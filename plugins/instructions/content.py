@@ -66,7 +66,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"Actualización|Unidades\s+de\s+Medida\s+y\s+Actualización|pesos)\b"
     ),
     "autoridad": re.compile(
-        rf"\b(?:[Ll]a|[Ee]l)\s+(?:{_AUTHORITY_HEADS})(?:(?:\s+(?:de|del|de\s+la|de\s+los|para\s+la|y|en))?\s+{_CAP})*"
+        rf"\b(?:[Ll]a|[Ee]l)\s+(?:{_AUTHORITY_HEADS})(?:(?:\s+(?:de|del|de\s+la|de\s+los|para\s+la|y|e|en))?\s+{_CAP})*"
     ),
 }
 #: how the response names the value of each kind
@@ -207,7 +207,8 @@ def build_legal_qa(
     if isinstance(picked, Provision):
         if with_context and picked.sentence not in context:
             return None
-        stated = _STATES[picked.kind].format(answer=picked.answer)
+        # "la cuantía es de" + "de cien a trescientos días multa": one "de"
+        stated = _STATES[picked.kind].format(answer=picked.answer.removeprefix("de "))
         response = f"Según el {fact.cite} {fact.de_law}, {stated}. El artículo dispone: «{picked.sentence}»"
         kind = picked.kind
         values = {"masked": picked.masked}
