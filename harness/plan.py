@@ -24,6 +24,8 @@ class AdapterPlan:
     parent: str | None = None
     parent_trainable: bool = False
     sweep: dict[str, Any] = field(default_factory=dict)
+    #: the trainer component's options (``sft.trainer.options``)
+    trainer_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,7 +134,8 @@ def _make(role: str, section: Any, point: dict, c: dict, parent: str | None, tra
     return AdapterPlan(
         name=role + _suffix(point),
         role=role,
-        trainer=section.trainer,
+        trainer=section.trainer.name,
+        trainer_options=dict(section.trainer.options),
         method=c["method"],
         method_options={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("method_options.")},
         hyperparameters={k.split(".", 1)[1]: v for k, v in c.items() if k.startswith("hyperparameters.")},

@@ -80,7 +80,7 @@ def _refs(loaded: LoadedSpec) -> list[tuple[str, Loc, ComponentRef]]:
     for role in ("dapt", "sft"):
         section = getattr(spec, role)
         if section is not None:
-            refs.append(("trainers", (role, "trainer"), ComponentRef(name=section.trainer)))
+            refs.append(("trainers", (role, "trainer"), section.trainer))
     refs += [
         ("report_formats", ("report", "formats", i), ComponentRef(name=f)) for i, f in enumerate(spec.report.formats)
     ]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.spec.common import Strict
+from harness.spec.common import ComponentRef, Strict
 
 
 class BudgetSection(Strict):
@@ -37,7 +37,8 @@ class TrainingSection(Strict):
     """One adapter-training stage."""
 
     enabled: bool = True
-    trainer: str
+    #: the trainer component: a name, or ``{name: sft, options: {probes_per_type: 2}}``
+    trainer: ComponentRef
     method: str | list[str] = "lora"
     method_options: dict[str, Any] = Field(default_factory=dict)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
@@ -71,6 +72,6 @@ class TrainingSection(Strict):
 class SFTSection(TrainingSection):
     """The downstream adapter: trained on the instructions, on top of the base or of DAPT."""
 
-    trainer: str = "sft"
+    trainer: ComponentRef = Field(default_factory=lambda: ComponentRef(name="sft"))
     #: False: DAPT adapter frozen under the new one; True: DAPT keeps training. A list sweeps both arms.
     dapt_trainable: bool | list[bool] = False

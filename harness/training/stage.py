@@ -59,7 +59,7 @@ def adapter_stage(
     """
     from harness.runner.stage import Stage
 
-    ref = ComponentRef(name=plan.trainer)
+    ref = ComponentRef(name=plan.trainer, options=plan.trainer_options)
     trainer_cls = registry.get("trainers", plan.trainer).cls
     check_plan(plan, trainer_cls)
     ours = bool(getattr(trainer_cls, "uses_harness_training", False))

@@ -153,3 +153,25 @@ def test_a_swept_budget_value_is_checked_like_a_single_one(tmp_path: Path) -> No
     with pytest.raises(SpecErrors) as caught:
         load_spec(path, "cpu")
     assert re.fullmatch(r".*s\.yaml:\d+: sft\.budget\.max_steps: must be > 0 \(got 0\)", caught.value.one_line())
+
+
+def test_trainer_options_reach_the_plan_and_are_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from harness.plugins import load_registry
+    from harness.spec.load import SpecErrors
+
+    text = (REPO / "benchmarks" / "smoke.yaml").read_text()
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace("  trainer: sft\n", "  trainer: {name: sft, options: {probes_per_type: 2}}\n"))
+    adapters = plan_adapters(load_spec(path, "cpu", load_registry()).spec)
+    assert {a.name: a.trainer_options for a in adapters if a.role == "sft"} == {
+        "sft": {"probes_per_type": 2},
+        "dapt+sft": {"probes_per_type": 2},
+    }
+    path.write_text(text.replace("  trainer: sft\n", "  trainer: {name: sft, options: {probes: 2}}\n"))
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path, "cpu", load_registry())
+    assert re.search(
+        r"s\.yaml:\d+: sft\.trainer\.options\.probes: unknown option 'probes' of 'sft'", caught.value.one_line()
+    )

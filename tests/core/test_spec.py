@@ -49,7 +49,7 @@ def test_shipped_specs_validate(capsys: pytest.CaptureFixture[str]) -> None:
             "  budget: {max_steps: 8}\n\ninstructions",
             "  budget: {max_steps: -3}\n\ninstructions",
             "dapt.budget.max_steps",
-            "greater than 0",
+            "must be > 0 (got -3)",
         ),
         (
             "systems: [base, base+dapt, base+sft, base+dapt+sft]",
