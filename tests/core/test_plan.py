@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_mx_legal_plans_both_sft_arms() -> None:
-    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "cpu").spec
+    # the CPU profile trains the trainable arm only (its budget goes to more SFT steps)
+    cpu = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "cpu").spec
+    assert [a.name for a in plan_adapters(cpu)] == ["dapt", "sft", "dapt+sft[dapt_trainable=True]"]
+    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "gpu").spec
     adapters = plan_adapters(spec)
     names = [a.name for a in adapters]
     assert names == ["dapt", "sft", "dapt+sft[dapt_trainable=False]", "dapt+sft[dapt_trainable=True]"]
@@ -31,7 +34,7 @@ def test_mx_legal_plans_both_sft_arms() -> None:
 def test_prompt_format_auto_gives_sft_systems_the_instruction_format(tmp_path: Path) -> None:
     from harness.plan import external_prompt_format
 
-    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "cpu").spec
+    spec = load_spec(REPO / "benchmarks" / "mx_legal.yaml", "gpu").spec
     systems = plan_systems(spec, plan_adapters(spec))
     assert {s.name: s.prompt_format for s in systems} == {
         "base": "plain",
@@ -53,7 +56,7 @@ def test_prompt_format_auto_gives_sft_systems_the_instruction_format(tmp_path: P
     text = text.replace("  baseline: base+dapt\n", "  baseline: base+sft\n")
     path = tmp_path / "s.yaml"
     path.write_text(text)
-    spec = load_spec(path, "cpu").spec
+    spec = load_spec(path, "gpu").spec
     systems = plan_systems(spec, plan_adapters(spec))
     assert [s.prompt_format for s in systems] == ["instruction", "plain", "instruction", "instruction"]
     assert external_prompt_format(spec, systems) == "plain"
