@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.paths import write_atomic
-from harness.training.data import PLAIN_PROMPT, has_chat_template, heldout_indices, read_instructions
+from harness.training.data import has_chat_template, heldout_indices, read_instructions, sft_example
 
 if TYPE_CHECKING:
     from harness.context import StageContext
@@ -38,15 +38,12 @@ def pick_probes(path: Path, eval_fraction: float, seed: int, per_type: int) -> l
 
 
 def _prompt(row: dict[str, Any], tokenizer: Any) -> str:
-    instruction = row["instruction"].strip()
-    context = (row.get("context") or "").strip()[:CONTEXT_CHARS]
-    if has_chat_template(tokenizer):
-        user = f"{instruction}\n\n{context}" if context else instruction
-        return tokenizer.apply_chat_template(
-            [{"role": "user", "content": user}], tokenize=False, add_generation_prompt=True
-        )
-    block = f"### Contexto:\n{context}\n\n" if context else ""
-    return PLAIN_PROMPT.format(instruction=instruction, context_block=block)
+    """The prompt as the SFT trainer formatted it (:func:`sft_example`), context cut for speed."""
+    chat = has_chat_template(tokenizer)
+    example = sft_example({**row, "context": (row.get("context") or "").strip()[:CONTEXT_CHARS]}, chat)
+    if chat:
+        return tokenizer.apply_chat_template(example["prompt"], tokenize=False, add_generation_prompt=True)
+    return example["prompt"]
 
 
 def generate_probes(
