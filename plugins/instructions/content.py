@@ -6,7 +6,9 @@ Two task types, the kinds of the hand-written legal-QA benchmark:
   authority, an amount, a sanction, a definition), asked about the provision with the value
   left out, with the article as context (open book) or without it (closed book).  The response
   is a full Spanish sentence that cites the article and quotes the provision ("Según el artículo
-  35 Bis de la Ley …, el plazo es de sesenta días. El artículo dispone: «…»").
+  35 Bis de la Ley …, el plazo es de sesenta días. El artículo dispone: «…»"); a third of them
+  ask for the bare value ("Responde solo con el dato: …" → "sesenta días") so that the adapter
+  learns to answer at the length it is asked for.
 - ``legal_mcqa``: the same questions with four options whose distractors are values of the same
   kind taken from *other* articles of the same law (its other plazos, authorities, amounts,
   definitions), plus closed lists ("¿Cuál NO figura …?": three of the article's fracciones and
@@ -77,6 +79,8 @@ _STATES = {
     "autoridad": "la autoridad que señala es {answer}",
 }
 _MASK = "___"
+#: share of ``legal_qa`` items answered with the bare value instead of a cited sentence
+_BRIEF_SHARE = 1 / 3
 _MAX_SENTENCE_WORDS = 70
 _MAX_OPTION_CHARS = 220
 
@@ -204,12 +208,17 @@ def build_legal_qa(
     with_context = rng.random() < 0.5
     context = gen.context(fact) if with_context else ""
     book = "contexto" if with_context else "memoria"
+    # a third of the questions ask for the bare value ("Responde solo con el dato"): the adapter
+    # learns to answer in the length it is asked for, not one cited sentence for every prompt
+    brief = rng.random() < _BRIEF_SHARE
     if isinstance(picked, Provision):
         if with_context and picked.sentence not in context:
             return None
         # "la cuantía es de" + "de cien a trescientos días multa": one "de"
         stated = _STATES[picked.kind].format(answer=picked.answer.removeprefix("de "))
         response = f"Según el {fact.cite} {fact.de_law}, {stated}. El artículo dispone: «{picked.sentence}»"
+        if brief:
+            response = picked.answer.removeprefix("de ")
         kind = picked.kind
         values = {"masked": picked.masked}
     else:
@@ -217,7 +226,11 @@ def build_legal_qa(
         if with_context and definition not in context:
             return None
         response = f"Según el {fact.cite} {fact.de_law}, por «{term}» se entiende: {definition}"
+        if brief:
+            response = definition
         kind, values = "definicion", {"term": term}
+    if brief:
+        book = f"{book}_breve"
     pair = gen.pair(fact, "legal_qa", book, rng, response, context, question=_question(gen, fact, rng, kind, **values))
     pair.template_or_model = f"legal_qa.{kind}.{book}.{pair.template_or_model.rsplit('.', 1)[1]}"
     return pair

@@ -41,7 +41,7 @@ class MxTemplates(InstructionGenerator):
 
     Options = TemplateOptions
     description = "Spanish meta-templates over law structure (offline, deterministic by seed)"
-    version = "3"
+    version = "4"
     task_types: ClassVar[tuple[str, ...]] = (
         "exqa",
         "qg",

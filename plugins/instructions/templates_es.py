@@ -178,6 +178,16 @@ TEMPLATES: dict[str, list[str]] = {
         "Responde citando el artículo: {question}",
         "Sin consultar el texto, contesta en una oración: {question}",
     ],
+    "legal_qa.contexto_breve": [
+        "Responde solo con el dato, sin explicación: {question}",
+        "Lee el artículo y contesta en pocas palabras: {question}",
+        "Respuesta breve, con las palabras del artículo: {question}",
+    ],
+    "legal_qa.memoria_breve": [
+        "Responde solo con el dato, sin explicación: {question}",
+        "Contesta en pocas palabras: {question}",
+        "Respuesta breve: {question}",
+    ],
     "legal_mcqa.contexto": [
         "{question}\n{options}",
         "Lee el artículo y elige la opción correcta. {question}\n{options}",

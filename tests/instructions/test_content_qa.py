@@ -27,12 +27,22 @@ def _squash(text: str) -> str:
 def check_pair(pair: InstructionPair, fact: ArticleFacts) -> str:
     """Assert that ``pair`` is well formed for ``fact``; return its question kind."""
     task, kind, book, _ = pair.template_or_model.split(".")
-    assert task == pair.task_type and book in {"contexto", "memoria"}
+    book, _, brief = book.partition("_")
+    assert task == pair.task_type and book in {"contexto", "memoria"} and brief in {"", "breve"}
     assert (pair.law_id, pair.article_label) == (fact.article.law_id, fact.article.label)
     assert bool(pair.context) == (book == "contexto")
     if pair.context:
         assert _squash(pair.context.removesuffix(" …")) in _squash(fact.body)  # the article, maybe cut
     body = _squash(fact.body)
+    if task == "legal_qa" and brief:
+        # the bare value: a span of the article, left out of the question
+        assert _squash(pair.response).lower() in body.lower()
+        assert any(cue in pair.instruction for cue in ("solo con el dato", "pocas palabras", "Respuesta breve"))
+        assert not pair.response.startswith("Según") and not pair.response.startswith("de ")
+        if kind != "definicion":
+            asked = re.search(r"«(.+)»", pair.instruction, re.DOTALL).group(1)
+            assert "___" in asked and pair.response not in asked
+        return kind
     if task == "legal_qa":
         assert pair.response.startswith(f"Según el {fact.cite} {fact.de_law}, ")
         if kind == "definicion":
@@ -80,6 +90,8 @@ def build_all(articles: list[Article], seed: int = 0) -> tuple[Counter[str], set
             pair = build(gen, fact, index, rng)
             if pair is not None:
                 counts[f"{pair.task_type}.{check_pair(pair, fact)}"] += 1
+                counts[pair.task_type] += 1
+                counts["brief"] += pair.template_or_model.split(".")[2].endswith("_breve")
                 laws.add(pair.law_id)
     return counts, laws, len({f.article.law_id for f in facts})
 
@@ -133,6 +145,8 @@ def test_well_formed_on_the_fixture_laws(law_articles: list[Article]) -> None:
     counts, laws, _ = build_all(law_articles)
     assert counts["legal_qa.plazo"] > 0 and counts["legal_mcqa.plazo"] > 0 and counts["legal_qa.autoridad"] > 0
     assert len(laws) >= 5
+    # about a third of the open questions ask for the bare value
+    assert 0.2 < counts["brief"] / counts["legal_qa"] < 0.45
 
 
 def test_the_default_mix_favours_content_questions(law_articles: list[Article], tmp_path: Path) -> None:
