@@ -1,10 +1,18 @@
-"""lm-eval output → ``results.json`` and ``samples_<task>.jsonl``, with 95% bootstrap CIs.
+"""lm-eval output → ``results.json`` and ``samples/<task>.jsonl``, with 95% bootstrap CIs, and
+lm-eval's own ``results_<timestamp>.json`` / ``samples_<task>_<timestamp>.jsonl`` beside them.
 
 lm-eval gives closed-form standard errors for means and none for its perplexities (their
 aggregation is not in its bootstrappable list).  The harness adds, for every metric, a percentile
 bootstrap 95% CI over the per-sample values, aggregating each resample the way lm-eval does
 (mean, or ``exp(-Σll/Σn)`` for perplexities, ``-Σll/(Σn·ln 2)`` for bits per byte).  Sample logs
 keep ``doc_id`` and one scalar per metric so the regression gate can pair systems sample by sample.
+
+The native files are written by lm-eval's own ``EvaluationTracker`` (the code its command line
+uses), so that they carry every key lm-eval writes (``configs``, ``task_hashes``,
+``model_name``, ``date``, ``git_hash`` …) and are read unchanged by ``lm_eval.utils`` and by
+leaderboard parsers.  The harness's own logs sit in ``samples/``: a ``samples_<task>.jsonl``
+beside lm-eval's dated files would be taken by ``lm_eval.utils`` for one of them, with the task
+name read wrong.
 """
 
 from __future__ import annotations
@@ -16,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from harness.errors import DataError
 from harness.paths import finite, write_atomic
 
+#: the harness's per-sample logs: ``<results folder>/samples/<task>.jsonl``
+SAMPLES_DIR = "samples"
 PAIRED = {"word_perplexity", "byte_perplexity", "bits_per_byte"}
 _SKIP_KEYS = {"alias", "samples", "name", "sample_len", "sample_count"}
 
@@ -111,7 +122,7 @@ def summarize(raw: dict[str, Any], iters: int, seed: int = 0, groups: dict[str, 
 
 
 def write_samples(raw: dict[str, Any], out_dir: Path) -> dict[str, str]:
-    """``samples_<task>.jsonl``: doc_id, item id, the requests as lm-eval sent them (prompt and
+    """``samples/<task>.jsonl``: doc_id, item id, the requests as lm-eval sent them (prompt and
     continuation of each), target, response and per-sample metric values."""
     files = {}
     for task, rows in raw.get("samples", {}).items():
@@ -130,7 +141,8 @@ def write_samples(raw: dict[str, Any], out_dir: Path) -> dict[str, str]:
                 "raw": {m: sample.get(m) for m in metrics},
             }
             lines.append(json.dumps(finite(record), ensure_ascii=False, default=str, allow_nan=False))
-        name = f"samples_{task}.jsonl"
+        name = f"{SAMPLES_DIR}/{task}.jsonl"
+        (out_dir / SAMPLES_DIR).mkdir(parents=True, exist_ok=True)
         write_atomic(out_dir / name, "\n".join(lines) + ("\n" if lines else ""))
         files[task] = name
     return files
@@ -149,3 +161,50 @@ def lm_eval_part(raw: dict[str, Any]) -> dict[str, Any]:
         "config",
     )
     return json.loads(json.dumps({k: raw[k] for k in keep if k in raw}, default=str))
+
+
+def write_native(
+    raw: dict[str, Any],
+    out_dir: Path,
+    model_name: str,
+    model_args: dict[str, Any],
+    chat_template: str | None = None,
+) -> dict[str, Any]:
+    """lm-eval's native ``results_<timestamp>.json`` and ``samples_<task>_<timestamp>.jsonl`` in
+    ``out_dir``, written by lm-eval's ``EvaluationTracker``; returns their file names."""
+    import copy
+
+    from lm_eval.loggers import EvaluationTracker
+
+    # the tracker rewrites the samples it saves (arguments, resps) and adds keys to the results
+    samples = copy.deepcopy(raw.get("samples", {}))
+    results = copy.deepcopy({k: v for k, v in raw.items() if k != "samples"})
+    before = set(Path(out_dir).iterdir()) if Path(out_dir).is_dir() else set()
+    # "<dir>/results.json" as output path: the tracker writes results_<ts>.json and the samples
+    # files in <dir> itself (a folder path would add a <model_name> subfolder)
+    tracker = EvaluationTracker(output_path=str(Path(out_dir) / "results.json"))
+    tracker.general_config_tracker.log_experiment_args(
+        model_source="hf",
+        model_args=model_args,
+        system_instruction=None,
+        chat_template=chat_template,
+        fewshot_as_multiturn=False,
+    )
+    tracker.general_config_tracker.model_name = model_name
+    tracker.general_config_tracker.model_name_sanitized = model_name.replace("/", "__")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for task in results.get("configs", {}):
+        if task in samples:
+            tracker.save_results_samples(task_name=task, samples=samples[task])
+    written = sorted(p.name for p in set(Path(out_dir).iterdir()) - before)
+    aggregated = [n for n in written if n.startswith("results_") and n.endswith(".json")]
+    if not aggregated:  # the tracker logs a warning and carries on when it cannot write
+        raise DataError("lm-eval's EvaluationTracker wrote no results_<timestamp>.json", file=str(out_dir))
+    return {
+        "results": aggregated[0],
+        "samples": {
+            task: f"samples_{task}_{tracker.date_id}.jsonl"
+            for task in results.get("configs", {})
+            if f"samples_{task}_{tracker.date_id}.jsonl" in written
+        },
+    }

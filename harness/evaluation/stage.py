@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness")
 #: bump when the stage's outputs change for the same inputs
-STAGE_VERSION = "1"
+STAGE_VERSION = "2"
 
 
 def eval_config(
@@ -83,7 +83,8 @@ def run_evaluation(
     metric_options: dict[str, dict[str, Any]],
     memory_limit_mb: int | None = None,
 ) -> dict[str, Any]:
-    """Build, evaluate and write ``results.json`` + ``samples_<task>.jsonl`` into ``out_dir``."""
+    """Build, evaluate and write ``results.json`` + ``samples/<task>.jsonl`` (and lm-eval's
+    own dated files) into ``out_dir``."""
     from harness.evaluation import lm as lm_mod
     from harness.evaluation import pool
     from harness.evaluation import results as res
@@ -112,13 +113,24 @@ def run_evaluation(
         raise
     wall = time.perf_counter() - started
     samples = res.write_samples(raw, out_dir)
+    chat = lm_mod.has_chat_template(tokenizer)
+    native_name = model.reference if not system.adapters else f"{model.reference}+{'+'.join(system.adapters)}"
+    native = res.write_native(
+        raw,
+        out_dir,
+        model_name=native_name,
+        model_args={"pretrained": model.reference, "harness_system": system.name},
+        chat_template=getattr(tokenizer, "chat_template", None)
+        if system.prompt_format == "instruction" and chat
+        else None,
+    )
     metric_info = runtime_info()
     results = {
         "system": system.name,
         "adapters": list(system.adapters),
         "composition": system.composition,
         "prompt_format": system.prompt_format,
-        "prompt_template": "chat" if lm_mod.has_chat_template(tokenizer) else "plain",
+        "prompt_template": "chat" if chat else "plain",
         "precision": precision,
         "model": model.describe(),
         "tasks": res.summarize(raw, settings["bootstrap_iters"], settings["seed"], _groups(refs)),
@@ -126,6 +138,8 @@ def run_evaluation(
         "task_order": [ref.name for ref in refs],
         "limits": config["limits"],
         "samples": samples,
+        # lm-eval's own files, as its command line writes them (results_<ts>.json, samples_<task>_<ts>.jsonl)
+        "lm_eval_native": native,
         "eval_wall_time_s": round(wall, 3),
         "model_load_s": round(load_s, 3),
         # the run's base model was already in memory, with this system's adapters switched on

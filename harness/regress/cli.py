@@ -19,6 +19,7 @@ from harness.errors import SpecError
 from harness.names import ALLOWED, is_safe_name
 from harness.paths import write_json
 from harness.regress.gate import GateReport, compare
+from harness.regress.samples import sample_files
 
 if TYPE_CHECKING:
     from harness.runner.run import RunResult
@@ -46,8 +47,8 @@ def results_baseline(baseline: str) -> Path | None:
     if path.suffix != ".json" and not path.is_dir():
         return None
     folder = path.parent if path.suffix == ".json" else path
-    if not path.exists() or not any(folder.glob("samples_*.jsonl")):
-        raise SpecError(f"{baseline} has no per-sample logs (samples_<task>.jsonl) beside it", field="--baseline")
+    if not path.exists() or not sample_files(folder):
+        raise SpecError(f"{baseline} has no per-sample logs (samples/<task>.jsonl) beside it", field="--baseline")
     return folder
 
 
@@ -130,6 +131,8 @@ def regress(
             profile=profile, out=out, systems=[baseline], limit=limit, candidates=adapters, run_id=run_id
         )
         result = run_pipeline(spec_path, options)
+        if result.run is not None and result.run.hook is not None:
+            result.run.hook.run_finished(run=result.run, result=result, error=None)
         run_dir = result.run_dir
         base_dir = run_dir / "results" / baseline
         cand_dirs = {name: run_dir / "results" / name for name in adapters}

@@ -146,9 +146,9 @@ def _selected(section: RegressionSection, task: str, metric: str) -> bool:
 def _tasks(base_dir: Path, cand_dir: Path, tasks: list[str] | None) -> list[str]:
     base_files, cand_files = sample_files(base_dir), sample_files(cand_dir)
     if not base_files:
-        raise DataError("no per-sample logs (samples_<task>.jsonl) for the baseline", file=str(base_dir))
+        raise DataError("no per-sample logs (samples/<task>.jsonl) for the baseline", file=str(base_dir))
     if not cand_files:
-        raise DataError("no per-sample logs (samples_<task>.jsonl) for the candidate", file=str(cand_dir))
+        raise DataError("no per-sample logs (samples/<task>.jsonl) for the candidate", file=str(cand_dir))
     common = sorted(set(base_files) & set(cand_files))
     if not tasks:
         return common

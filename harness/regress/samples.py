@@ -1,4 +1,5 @@
-"""Per-sample logs (lm-eval's ``samples_<task>.jsonl``) read and aligned item by item."""
+"""Per-sample logs (the harness's ``samples/<task>.jsonl``, or lm-eval's own
+``samples_<task>_<timestamp>.jsonl``) read and aligned item by item."""
 
 from __future__ import annotations
 
@@ -22,15 +23,18 @@ class TaskSamples:
 
 
 def sample_files(folder: Path) -> dict[str, Path]:
-    """``task → samples_<task>.jsonl`` in a results folder (also lm-eval's dated file names)."""
-    found: dict[str, Path] = {}
+    """``task → log`` in a results folder: the harness's ``samples/<task>.jsonl``, else lm-eval's
+    ``samples_<task>_<timestamp>.jsonl`` (or an undated ``samples_<task>.jsonl``)."""
+    found: dict[str, Path] = {path.stem: path for path in sorted((Path(folder) / "samples").glob("*.jsonl"))}
     for path in sorted(Path(folder).glob("samples_*.jsonl")):
         task = path.stem.removeprefix("samples_")
         # lm-eval's own tracker appends a timestamp: samples_<task>_2024-01-01T00-00-00.000.jsonl
         head, _, tail = task.rpartition("_")
         if head and tail[:4].isdigit() and "T" in tail:
             task = head
-        found[task] = path
+        # the harness's own log of a task is preferred to lm-eval's beside it; the newest dated one
+        if task not in found or found[task].parent != Path(folder) / "samples":
+            found[task] = path
     return found
 
 
@@ -75,7 +79,7 @@ def sample_values(sample: dict[str, Any]) -> dict[str, Any]:
 
 def load_task(folder: Path, task: str, path: Path | None = None) -> TaskSamples:
     """Read one task's sample log; each line must have ``doc_id`` and list its ``metrics``."""
-    path = path or Path(folder) / f"samples_{task}.jsonl"
+    path = path or sample_files(folder).get(task) or Path(folder) / "samples" / f"{task}.jsonl"
     directions = _directions(folder).get(task) or {}
     out = TaskSamples(task, path)
     try:

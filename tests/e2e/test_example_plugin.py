@@ -89,5 +89,5 @@ def test_example_cleaner_and_metric_by_name(installed_example: None, tmp_path: P
     results = json.loads((run / "results" / "base" / "results.json").read_text())
     score = results["lm_eval"]["results"]["citation_user"]["article_citation_match,none"]
     assert 0.0 <= score <= 1.0
-    samples = (run / "results" / "base" / "samples_citation_user.jsonl").read_text().splitlines()
+    samples = (run / "results" / "base" / "samples" / "citation_user.jsonl").read_text().splitlines()
     assert len(samples) == 2 and all("article_citation_match" in line for line in samples)

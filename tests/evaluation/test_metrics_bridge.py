@@ -110,5 +110,5 @@ def test_third_party_metric_by_name_in_user_yaml(tmp_path: Path, tiny_model):
     metrics = json.loads((out / "results.json").read_text())["tasks"]["user_gen_tp"]["metrics"]
     assert metrics["answer_length_tp"]["value"] >= 0
     assert metrics["answer_length_tp"]["higher_is_better"] is False
-    samples = (out / "samples_user_gen_tp.jsonl").read_text().splitlines()
+    samples = (out / "samples" / "user_gen_tp.jsonl").read_text().splitlines()
     assert len(samples) == 2 and "answer_length_tp" in json.loads(samples[0])["metrics"]

@@ -91,10 +91,47 @@ def test_eval_stage_shipped_and_user_task(tmp_path, tiny_model, eval_registry):
     assert low <= ppl["value"] <= high
     assert results["tasks"]["user_mc"]["n"] == 3
     assert results["eval_wall_time_s"] > 0
-    samples = [json.loads(line) for line in (out / "samples_mx_legal_ppl.jsonl").read_text().splitlines()]
+    samples = [json.loads(line) for line in (out / "samples" / "mx_legal_ppl.jsonl").read_text().splitlines()]
     assert [s["doc_id"] for s in samples] == [0, 1]
     assert all(isinstance(s["metrics"]["bits_per_byte"], float) for s in samples)
     assert record["tasks"]["user_mc"]["acc"] == results["tasks"]["user_mc"]["metrics"]["acc"]["value"]
+
+
+def test_lm_eval_native_files_are_read_by_lm_eval_helpers(tmp_path, tiny_model, eval_registry):
+    """results_<ts>.json and samples_<task>_<ts>.jsonl as lm-eval writes them, beside the harness's."""
+    from lm_eval import utils
+
+    from harness.evaluation.stage import eval_stage
+    from harness.regress.samples import sample_files
+
+    loaded = load(tmp_path, ["mx_legal_ppl", "mx_legal_law_id"], {"mx_legal_ppl": 2})
+    stage = eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None)
+    _, out = run_stage(stage, tmp_path)
+    names = [str(p) for p in sorted(out.iterdir())]
+    (aggregated,) = utils.get_results_filenames(names)
+    native = json.loads(Path(aggregated).read_text())
+    for key in ("results", "configs", "versions", "n-shot", "higher_is_better", "n-samples", "config"):
+        assert key in native, key
+    for key in ("task_hashes", "model_name", "date", "git_hash", "total_evaluation_time_seconds"):
+        assert key in native, key
+    assert set(native["task_hashes"]) == {"mx_legal_ppl", "mx_legal_law_id"}
+    assert native["model_name"] == tiny_model.reference
+    assert native["results"]["mx_legal_law_id"]["acc,none"] == pytest.approx(
+        json.loads((out / "results.json").read_text())["tasks"]["mx_legal_law_id"]["metrics"]["acc"]["value"]
+    )
+    dated = utils.get_sample_results_filenames(names)
+    assert sorted(utils.get_file_task_name(Path(f).name) for f in dated) == ["mx_legal_law_id", "mx_legal_ppl"]
+    assert utils.get_latest_filename(dated) in dated
+    row = json.loads(Path(next(f for f in dated if "law_id" in f)).read_text().splitlines()[0])
+    # lm-eval's own fields, as its tracker writes them
+    for key in ("doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "doc_hash", "prompt_hash", "acc"):
+        assert key in row, key
+    assert "gen_args_0" in row["arguments"]
+    recorded = json.loads((out / "results.json").read_text())["lm_eval_native"]
+    assert recorded["results"] == Path(aggregated).name
+    assert set(recorded["samples"]) == {"mx_legal_ppl", "mx_legal_law_id"}
+    # the regression gate keeps reading the harness's own per-sample logs
+    assert sample_files(out)["mx_legal_ppl"] == out / "samples" / "mx_legal_ppl.jsonl"
 
 
 def test_limit_argument_overrides_spec(tmp_path, tiny_model, eval_registry):
@@ -181,7 +218,7 @@ def test_instruction_format_renders_the_sft_template_and_leaves_perplexity_alone
     )
 
     def first_args(fmt: str, task: str) -> list:
-        line = (outs[fmt] / f"samples_{task}.jsonl").read_text().splitlines()[0]
+        line = (outs[fmt] / "samples" / f"{task}.jsonl").read_text().splitlines()[0]
         return json.loads(line)["arguments"]
 
     head = PLAIN_PROMPT.split("{instruction}")[0]

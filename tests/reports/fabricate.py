@@ -99,7 +99,7 @@ def lm_eval_output(quality: float, n: int = 60, seed: int = 0) -> dict[str, Any]
 
 
 def write_results(folder: Path, quality: float, n: int = 60, seed: int = 0, style: str = "harness") -> None:
-    """``results.json`` and ``samples_<task>.jsonl`` for one system of given quality (0..1).
+    """``results.json`` and per-sample logs for one system of given quality (0..1).
 
     ``style="harness"`` writes them with the evaluation stage's own functions
     (``harness.evaluation.results``); ``style="lm_eval"`` writes lm-eval's results dict and its

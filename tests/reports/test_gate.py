@@ -12,6 +12,7 @@ from rich.console import Console
 
 from harness.errors import DataError
 from harness.regress.gate import compare, tolerance_for
+from harness.regress.samples import sample_files
 from harness.spec.evaluation import RegressionSection
 
 
@@ -23,14 +24,14 @@ def _values(row: dict) -> dict:
 def _damage(src: Path, dst: Path, flips: int, ppl_factor: float = 1.0) -> None:
     """Copy a results folder, turning ``flips`` right answers wrong and scaling log-likelihoods."""
     shutil.copytree(src, dst)
-    mc = dst / "samples_mx_legal_law_id.jsonl"
+    mc = sample_files(dst)["mx_legal_law_id"]
     rows = [json.loads(line) for line in mc.read_text().splitlines()]
     for row in [r for r in rows if _values(r)["acc"] == 1.0][:flips]:
         _values(row)["acc"] = 0.0
         if isinstance(row.get("metrics"), dict):
             row["metrics"]["acc"] = 0.0
     mc.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    ppl = dst / "samples_mx_legal_ppl.jsonl"
+    ppl = sample_files(dst)["mx_legal_ppl"]
     rows = [json.loads(line) for line in ppl.read_text().splitlines()]
     for row in rows:
         for metric in ("word_perplexity", "byte_perplexity", "bits_per_byte"):
@@ -131,7 +132,7 @@ def test_missing_samples_is_a_data_error(baseline: Path, tmp_path: Path) -> None
 
 def test_partial_overlap_is_noted(baseline: Path, tmp_path: Path) -> None:
     shutil.copytree(baseline, tmp_path / "cand")
-    mc = tmp_path / "cand" / "samples_mx_legal_law_id.jsonl"
+    mc = sample_files(tmp_path / "cand")["mx_legal_law_id"]
     mc.write_text("".join(mc.read_text().splitlines(keepends=True)[:100]))
     report = compare(baseline, tmp_path / "cand", None, RegressionSection())
     acc = next(v for v in report.verdicts if v.metric == "acc")
