@@ -1,4 +1,4 @@
-"""The ``harness`` command line: init, run, validate, plugins, leaderboard, regress, compare, tasks."""
+"""The ``harness`` command line: init, run, validate, plugins, leaderboard, regress, compare, export, tasks."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from harness.precision import PRECISIONS
 
 #: output formats of validate, plugins and compare
 FORMATS = ("text", "json")
-COMMANDS = ("init", "run", "validate", "plugins", "leaderboard", "regress", "compare", "tasks")
+COMMANDS = ("init", "run", "validate", "plugins", "leaderboard", "regress", "compare", "export", "tasks")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("--format", default="text", choices=FORMATS, help="text (default) or json")
 
+    export = sub.add_parser("export", help="write a system of a finished run as a folder plain transformers/PEFT load")
+    export.add_argument("run", type=Path, help="a run folder (runs/<benchmark>/<run-id>)")
+    export.add_argument("system", help="a system of the run (base+dapt+sft …)")
+    export.add_argument("dir", type=Path, help="the folder to write (new or empty)")
+    export.add_argument(
+        "--merged", action="store_true", help="merge the adapters into the base weights (default: adapter folders)"
+    )
+
     tasks = sub.add_parser("tasks", help="build the frozen evaluation task data, or print its model-free baselines")
     tasks.add_argument("action", choices=["build", "baselines"])
     tasks.add_argument("rest", nargs=argparse.REMAINDER)
@@ -141,6 +149,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             reports = compare_systems(args.run, args.baseline, args.candidate, render=not quiet)
         if quiet:
             _print_json({"run": str(args.run), "comparisons": [r.to_dict() for r in reports]})
+        return 0
+    if args.command == "export":
+        from harness.exporter import EXPORT_FILE, export_system
+
+        folder = export_system(args.run, args.system, args.dir, args.merged)
+        print(f"wrote {folder} (load recipe in {folder / 'README.md'} and {folder / EXPORT_FILE})")
         return 0
     if args.action == "baselines":
         from harness.evaluation.baselines_cli import main as tasks_baselines

@@ -271,6 +271,26 @@ class ReportFormat(Component):
         raise NotImplementedError
 
 
+class Tracker(Component):
+    """An experiment tracker switched on in the spec (family ``trackers``, ``tracking.trackers``).
+
+    Every method has a no-op default: a tracker implements what it records.
+    """
+
+    def run_started(self, run: Any) -> None:
+        """Before the first stage (``run`` is a :class:`harness.runner.stage.RunInfo`)."""
+
+    def stage_finished(self, stage: Any, run: Any) -> None:
+        """After each stage, with ``stage.record`` and ``stage.output``."""
+
+    def trainer_callbacks(self, stage: Any, run: Any) -> list[Any]:
+        """``transformers.TrainerCallback`` objects for a training stage's trainer."""
+        return []
+
+    def run_finished(self, run: Any, result: Any, error: BaseException | None) -> None:
+        """After the leaderboard is written (``result``), or when the run failed (``error``)."""
+
+
 def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Yield lists of at most ``size`` items."""
     batch: list[Any] = []

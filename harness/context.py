@@ -33,6 +33,10 @@ class StageContext:
     #: per-input fate for the corpus report: input id → {"status": ..., "reason": ...}
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: ``transformers.TrainerCallback`` objects plugins add to a training stage's trainer
+    trainer_callbacks: list[Any] = field(default_factory=list)
+    #: the spec's ``tracking.report_to``: transformers' reporting integrations for the trainers
+    report_to: list[str] = field(default_factory=list)
 
     def report_input(self, input_id: str, status: str, reason: str = "", **extra: Any) -> None:
         """Record what became of one input (loaded, skipped, dropped), for the reports."""

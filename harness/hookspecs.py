@@ -15,6 +15,7 @@ from pluggy import HookimplMarker, HookspecMarker
 
 if TYPE_CHECKING:
     from harness.components import Component
+    from harness.runner.run import RunResult
     from harness.runner.stage import RunInfo, Stage
 
     Register = Callable[[str, type[Component]], None]
@@ -115,6 +116,60 @@ def register_report_formats(register: Register) -> None:
 
     :param register: ``register(name, cls)`` where ``cls`` subclasses
         :class:`harness.components.ReportFormat`.
+    :return: nothing.
+    """
+
+
+@hookspec
+def register_trackers(register: Register) -> None:
+    """Called once when the component registry is built, to collect experiment trackers.
+
+    A tracker is switched on by naming it in the spec (``tracking.trackers``); the harness then
+    calls its ``run_started``, ``stage_finished``, ``trainer_callbacks`` and ``run_finished``.
+
+    :param register: ``register(name, cls)`` where ``cls`` subclasses
+        :class:`harness.components.Tracker`.
+    :return: nothing.
+    """
+
+
+@hookspec
+def run_started(run: RunInfo) -> None:
+    """Called once before the first stage of ``harness run`` (also from ``harness.run``).
+
+    :param run: the run (spec as resolved, run folder, cache, device).
+    :return: nothing.
+    """
+
+
+@hookspec
+def stage_finished(stage: Stage, run: RunInfo) -> None:
+    """Called after each stage has run or come from cache and been published into the run folder.
+
+    :param stage: the stage, with ``stage.record`` (its figures), ``stage.output`` and ``stage.cached``.
+    :param run: the run it belongs to.
+    :return: nothing.
+    """
+
+
+@hookspec
+def trainer_callbacks(stage: Stage, run: RunInfo) -> list[Any]:
+    """Called before a training stage executes, to add ``transformers.TrainerCallback`` objects
+    to its trainer (in-process training; ``launcher: accelerate`` workers do not get them).
+
+    :param stage: the training stage (``stage.kind`` is ``dapt`` or ``sft``; ``stage.name`` the adapter's).
+    :param run: the run it belongs to.
+    :return: a list of callbacks (or an empty list).
+    """
+
+
+@hookspec
+def run_finished(run: RunInfo, result: RunResult | None, error: BaseException | None) -> None:
+    """Called once at the end of a run: after the leaderboard files are written, or when it failed.
+
+    :param run: the run.
+    :param result: what the run produced (``None`` when it failed).
+    :param error: the exception that ended it (``None`` when it succeeded).
     :return: nothing.
     """
 

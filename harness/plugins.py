@@ -22,6 +22,7 @@ from harness.components import (
     ModelSource,
     ReportFormat,
     Structurer,
+    Tracker,
     Trainer,
 )
 from harness.errors import PluginError
@@ -36,16 +37,18 @@ ENTRY_POINT_GROUP = "harness"
 #: Built-in plugins, registered through the same calls as third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "harness.runner.executor",
+    "harness.runner.tracking",
     "harness_plugins.models",
     "harness_plugins.corpus",
     "harness_plugins.instructions",
     "harness_plugins.training",
     "harness_plugins.metrics",
     "harness_plugins.reports",
+    "harness_plugins.tracking",
 )
 
 #: Built-ins without which nothing runs (pytest's "essential plugins"): never disabled.
-ESSENTIAL_PLUGINS: tuple[str, ...] = ("harness.runner.executor",)
+ESSENTIAL_PLUGINS: tuple[str, ...] = ("harness.runner.executor", "harness.runner.tracking")
 
 #: family name → (hook name, base class)
 FAMILIES: dict[str, tuple[str, type[Component]]] = {
@@ -58,6 +61,7 @@ FAMILIES: dict[str, tuple[str, type[Component]]] = {
     "metrics": ("register_metrics", Metric),
     "model_sources": ("register_model_sources", ModelSource),
     "report_formats": ("register_report_formats", ReportFormat),
+    "trackers": ("register_trackers", Tracker),
 }
 
 

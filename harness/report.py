@@ -21,11 +21,24 @@ def wide_console() -> Console:
 
 
 def finish_run(result: RunResult, console: Console | None = None) -> int:
-    """Write every report format beside the run, print the terminal table, run the gate if asked."""
+    """Write every report format beside the run, print the terminal table, run the gate if asked;
+    then the ``run_finished`` hook (trackers log the leaderboard and the run's artifacts)."""
+    console = console or wide_console()
+    try:
+        code = _report(result, console)
+    except BaseException as exc:
+        if result.run is not None and result.run.hook is not None:
+            result.run.hook.run_finished(run=result.run, result=None, error=exc)
+        raise
+    if result.run is not None and result.run.hook is not None:
+        result.run.hook.run_finished(run=result.run, result=result, error=None)
+    return code
+
+
+def _report(result: RunResult, console: Console) -> int:
     from harness.leaderboard import collect, render_terminal, write_all
     from harness.plugins import load_registry
 
-    console = console or wide_console()
     spec = result.loaded.spec
     if not result.pipeline.eval_stages or not all(s.output for s in result.pipeline.eval_stages.values()):
         console.print(

@@ -109,6 +109,17 @@ class Entry:
         return "; ".join(f"{a.name}: {a.describe()}" for a in self.adapters)
 
 
+#: an entry's cost figures, in the order the CSV format and the API's DataFrame give them
+COST_FIELDS = (
+    "trainable_params",
+    "total_params",
+    "train_seconds",
+    "tokens_per_second",
+    "peak_memory_mb",
+    "eval_seconds",
+)
+
+
 @dataclass
 class RunSummary:
     """What the leaderboard says about a run as a whole."""

@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 from harness.context import StageContext
 from harness.paths import atomic_dir, inside, write_json
 from harness.runner.dataset_card import write_dataset_card
+from harness.spec.model import ADAPTER_ROLES
 
 if TYPE_CHECKING:
     from harness.runner.stage import RunInfo, Stage
@@ -93,6 +94,12 @@ def _execute(stage: Stage, run: RunInfo, final: Path) -> dict[str, Any]:
             device=run.device,
             progress=run.progress,
         )
+        if stage.kind in ADAPTER_ROLES:  # a training stage (dapt, sft)
+            ctx.report_to = list(run.spec.spec.tracking.report_to)
+            if run.hook is not None:
+                ctx.trainer_callbacks = [
+                    cb for found in run.hook.trainer_callbacks(stage=stage, run=run) for cb in found or []
+                ]
         record = dict(stage.execute(ctx, inputs) or {})
         record.setdefault("seconds", round(time.monotonic() - started, 3))
         if ctx.warnings:

@@ -61,6 +61,10 @@ class RunResult:
     executed: list[str]
     seconds: float
     manifest: dict[str, Any]
+    #: the exit code of the spec's regression gate (``regression.gate_in_run``) once reported; 0 = passed
+    gate_exit_code: int | None = None
+    #: the run's services (hooks, trackers); ``run_finished`` is called once the reports are written
+    run: RunInfo | None = None
 
 
 def default_cache(out: Path) -> Path:
@@ -112,21 +116,33 @@ def run_pipeline(
         device="cuda" if torch.cuda.is_available() else "cpu",
         progress=progress,
         force=set(options.force),
+        hook=pm.hook,
+        trackers=[registry.build("trackers", ref) for ref in loaded.spec.tracking.trackers],
     )
     from harness.evaluation import pool
 
+    pm.hook.run_started(run=run)
     try:
         for i, stage in enumerate(stages, 1):
             progress.say(f"[harness] stage {i}/{len(stages)}: {stage.name}")
             pm.hook.run_stage(stage=stage, run=run)
             publish(stage, run_dir)
+            pm.hook.stage_finished(stage=stage, run=run)
+    except BaseException as exc:
+        pm.hook.run_finished(run=run, result=None, error=exc)
+        raise
     finally:
         pool.release()  # the evaluations' shared base model
     manifest = build_manifest(loaded, model, pipeline, run_id, stages)
     manifest["wall_seconds"] = round(time.monotonic() - started, 2)
     manifest["executed"] = run.executed
     write_json(run_dir / "manifest.json", manifest)
-    return RunResult(loaded, model, pipeline, run_dir, stages, run.executed, time.monotonic() - started, manifest)
+    from harness.cards import write_adapter_cards
+
+    write_adapter_cards(run_dir, manifest)
+    return RunResult(
+        loaded, model, pipeline, run_dir, stages, run.executed, time.monotonic() - started, manifest, run=run
+    )
 
 
 def new_run_id() -> str:

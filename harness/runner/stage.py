@@ -79,3 +79,7 @@ class RunInfo:
     force: set[str] = field(default_factory=set)
     #: names of the stages executed (not taken from cache) in this run
     executed: list[str] = field(default_factory=list)
+    #: the plugin manager's hooks (``run_started``, ``trainer_callbacks`` …); None outside a run
+    hook: Any = None
+    #: the spec's trackers (``tracking.trackers``), built
+    trackers: list[Any] = field(default_factory=list)

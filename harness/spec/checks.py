@@ -84,6 +84,7 @@ def _refs(loaded: LoadedSpec) -> list[tuple[str, Loc, ComponentRef]]:
     refs += [
         ("report_formats", ("report", "formats", i), ComponentRef(name=f)) for i, f in enumerate(spec.report.formats)
     ]
+    refs += [("trackers", ("tracking", "trackers", i), ref) for i, ref in enumerate(spec.tracking.trackers)]
     return refs
 
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveInt
 
-from harness.spec.common import Strict
+from harness.spec.common import ComponentRef, Strict
 
 
 class EvaluationSection(Strict):
@@ -34,6 +34,20 @@ class ReportSection(Strict):
     """Leaderboard formats written beside the run (``terminal`` is printed)."""
 
     formats: list[str] = Field(default_factory=lambda: ["terminal", "md", "csv", "json", "html"])
+
+
+class TrackingSection(Strict):
+    """Experiment tracking: off unless asked for.
+
+    ``trackers`` are harness tracker components (``mlflow``: params, every stage's figures, the
+    training curves, the leaderboard and the artifacts of the run).  ``report_to`` goes to the
+    trainers' ``TrainingArguments.report_to`` (transformers' own integrations: ``tensorboard``,
+    ``wandb``, ``mlflow`` …); it changes what is logged, not what is trained, so it is not part of
+    any cache key.
+    """
+
+    trackers: list[ComponentRef] = Field(default_factory=list)
+    report_to: list[str] = Field(default_factory=list)
 
 
 class RegressionSection(Strict):

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from harness.names import check_name
 from harness.spec.common import Strict
 from harness.spec.corpus import CorpusSection
-from harness.spec.evaluation import EvaluationSection, RegressionSection, ReportSection
+from harness.spec.evaluation import EvaluationSection, RegressionSection, ReportSection, TrackingSection
 from harness.spec.instructions import InstructionsSection
 from harness.spec.training import SFTSection, TrainingSection
 
@@ -85,6 +85,7 @@ class Spec(Strict):
     evaluation: EvaluationSection
     report: ReportSection = Field(default_factory=ReportSection)
     regression: RegressionSection = Field(default_factory=RegressionSection)
+    tracking: TrackingSection = Field(default_factory=TrackingSection)
     #: overrides per profile, merged into the spec before validation
     profiles: dict[Literal["cpu", "gpu"], dict[str, Any]] = Field(default_factory=dict)
 

@@ -176,6 +176,7 @@ def train_and_save(
     counter = TokenCounter(prior_seconds(resume))
     trainer.add_callback(counter)
     trainer.remove_callback(PrinterCallback)
+    add_tracking(trainer, ctx)
     if trainer.is_world_process_zero():
         trainer.add_callback(StepProgress(ctx))
     try:
@@ -221,6 +222,21 @@ def train_and_save(
     if trainer.is_world_process_zero():
         _save(job, prepared, metrics, rows)
     return TrainResult(metrics=metrics, loss_curve=rows)
+
+
+def add_tracking(trainer: Any, ctx: StageContext) -> None:
+    """The spec's ``tracking.report_to`` integrations and the plugins' ``trainer_callbacks``.
+
+    ``report_to`` is applied here rather than in ``TrainingArguments`` (built ``"none"``), so that
+    what is logged stays out of the training stage's cache key."""
+    if ctx.report_to:
+        from transformers.integrations import get_reporting_integration_callbacks
+
+        trainer.args.report_to = list(ctx.report_to)
+        for callback in get_reporting_integration_callbacks(list(ctx.report_to)):
+            trainer.add_callback(callback)
+    for callback in ctx.trainer_callbacks:
+        trainer.add_callback(callback)
 
 
 def _train(trainer: Any, resume: Path | None, start_step: int, counter: TokenCounter) -> float | None:

@@ -74,8 +74,10 @@ def adapter_stage(
         "trainer": registry.identity("trainers", ref),
         "role": plan.role,
         "method": plan.method,
-        "method_options": plan.method_options,
-        "hyperparameters": plan.hyperparameters,
+        # resolved values, defaults included: a changed default retrains instead of reusing the
+        # adapter trained under the old one (a third-party trainer's own methods: as given)
+        "method_options": resolve_options(plan.method, plan.method_options) if ours else plan.method_options,
+        "hyperparameters": resolve_hyperparameters(plan.hyperparameters) if ours else plan.hyperparameters,
         "budget": plan.budget,
         "seed": spec.seed,
         "model": {"reference": model.reference, "revision": model.revision, "dtype": spec.model.dtype},

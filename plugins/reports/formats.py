@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, ClassVar
 
 from harness.components import ReportFormat
+from harness.leaderboard.model import COST_FIELDS
 from harness.leaderboard.table import columns, grouped, rows
 from harness.leaderboard.terminal import render_text
 
@@ -78,14 +79,7 @@ class CSVFormat(ReportFormat):
         header = ["run", "system", "model", "model_source", "adapters", "prompts"]
         for column in board.columns:
             header += [column.key, f"{column.key} stderr", f"{column.key} ci_low", f"{column.key} ci_high"]
-        header += [
-            "trainable_params",
-            "total_params",
-            "train_seconds",
-            "tokens_per_second",
-            "peak_memory_mb",
-            "eval_seconds",
-        ]
+        header += list(COST_FIELDS)
         writer.writerow(header)
         for entry in board.entries:
             row = [entry.run, entry.system, entry.model, entry.model_source, entry.adapters_text(), entry.prompt_format]

@@ -69,6 +69,22 @@ def test_every_setting_changes_the_key(training_registry: Registry, tiny_model: 
     assert len(set(keys.values())) == 6
 
 
+def test_a_changed_default_changes_the_training_key(
+    training_registry: Registry, tiny_model: ResolvedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys hash the resolved options and hyperparameters: a new default retrains, never reuses."""
+    from harness.training import arguments, methods
+
+    before = stages_for("tiny_dapt_sft.yaml", training_registry, tiny_model)["dapt"]
+    assert before.config["method_options"]["dropout"] == methods.get_method("lora").defaults["dropout"]
+    monkeypatch.setitem(methods.get_method("lora").defaults, "dropout", 0.123)
+    after = stages_for("tiny_dapt_sft.yaml", training_registry, tiny_model)["dapt"]
+    assert after.config["method_options"]["dropout"] == 0.123 and after.key != before.key
+    # hyperparameters too: the key holds every resolved value, the defaults the spec leaves out
+    assert after.config["hyperparameters"] == arguments.resolve_hyperparameters(after.config["hyperparameters"])
+    assert "max_grad_norm" in after.config["hyperparameters"]
+
+
 def test_bad_method_option_fails_when_the_stage_is_built(
     training_registry: Registry, tiny_model: ResolvedModel, tmp_path: Path
 ) -> None:
