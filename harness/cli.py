@@ -207,7 +207,6 @@ def _print_json(data: Any) -> None:
 def _validate_json(args: argparse.Namespace) -> int:
     """``validate --format json``: the resolved profile, precision, adapters and systems, or the
     errors (each with file, line and field), on stdout; the exit code as for text."""
-    from harness.plan import plan_adapters, plan_systems
     from harness.plugins import load_registry
     from harness.spec.load import SpecErrors, load_spec
 
@@ -226,7 +225,7 @@ def _validate_json(args: argparse.Namespace) -> int:
             }
         )
         return exc.exit_code
-    adapters = plan_adapters(loaded.spec)
+    adapters = loaded.plan.adapters
     _print_json(
         {
             "spec": str(args.spec),
@@ -237,8 +236,7 @@ def _validate_json(args: argparse.Namespace) -> int:
             "precision": loaded.precision.describe(),
             "adapters": [{"name": a.name, "role": a.role, "method": a.method, "parent": a.parent} for a in adapters],
             "systems": [
-                {"name": s.name, "adapters": s.adapters, "prompt_format": s.prompt_format}
-                for s in plan_systems(loaded.spec, adapters)
+                {"name": s.name, "adapters": s.adapters, "prompt_format": s.prompt_format} for s in loaded.plan.systems
             ],
         }
     )

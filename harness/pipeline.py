@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import SpecError
-from harness.plan import AdapterPlan, SystemPlan, external_prompt_format, plan_adapters, plan_systems
+from harness.plan import AdapterPlan, SystemPlan, external_prompt_format
 
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
@@ -63,9 +63,7 @@ def build_pipeline(
     from harness.instructions.stage import instructions_stage
     from harness.training.stage import adapter_stage
 
-    spec = loaded.spec
-    adapters = plan_adapters(spec)
-    systems, adapters = select_systems(plan_systems(spec, adapters), adapters, systems_filter)
+    systems, adapters = select_systems(list(loaded.plan.systems), list(loaded.plan.adapters), systems_filter)
     corpus = corpus_stages(loaded, registry, model)
     stages: list[Stage] = [corpus[k] for k in ("source", "clean", "structure", "dedup", "split")]
     if any(a.role == "dapt" for a in adapters):

@@ -171,7 +171,39 @@ def plan_systems(spec: Spec, adapters: list[AdapterPlan]) -> list[SystemPlan]:
     return systems
 
 
-def external_prompt_format(spec: Spec, systems: list[SystemPlan]) -> str:
+@dataclass(frozen=True)
+class Plan:
+    """The experiment a spec resolves to, built once per loaded spec (:attr:`LoadedSpec.plan`):
+    the adapters to train (sweep points, parents), the systems to evaluate with their prompt
+    formats, the evaluation tasks and the regression baseline and candidates.  ``harness
+    validate``, ``run`` and ``regress`` read this one object."""
+
+    adapters: tuple[AdapterPlan, ...]
+    systems: tuple[SystemPlan, ...]
+    tasks: tuple[str, ...]
+    baseline: str | None
+    candidates: tuple[str, ...]
+
+
+#: how many plans this process has built (the planner runs once per command; a test checks it)
+BUILDS = 0
+
+
+def build_plan(spec: Spec) -> Plan:
+    """Expand ``spec`` into its :class:`Plan`."""
+    global BUILDS
+    BUILDS += 1
+    adapters = plan_adapters(spec)
+    return Plan(
+        adapters=tuple(adapters),
+        systems=tuple(plan_systems(spec, adapters)),
+        tasks=tuple(spec.evaluation.tasks),
+        baseline=spec.regression.baseline,
+        candidates=tuple(spec.regression.candidates),
+    )
+
+
+def external_prompt_format(spec: Spec, systems: list[SystemPlan] | tuple[SystemPlan, ...]) -> str:
     """Prompt format for an adapter from outside the plan (a regression candidate): the format of
     the gate's baseline system, so that both are asked the same way; else the spec's default."""
     baseline = spec.regression.baseline

@@ -24,6 +24,7 @@ from harness.regress.samples import sample_files
 if TYPE_CHECKING:
     from harness.runner.run import RunResult
     from harness.spec.evaluation import RegressionSection
+    from harness.spec.load import LoadedSpec
 
 
 def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
@@ -53,7 +54,13 @@ def results_baseline(baseline: str) -> Path | None:
 
 
 def evaluate_candidates(
-    spec_path: Path, adapters: dict[str, Path], profile: str, out: Path, limit: int | None, run_dir: Path
+    spec_path: Path,
+    adapters: dict[str, Path],
+    profile: str,
+    out: Path,
+    limit: int | None,
+    run_dir: Path,
+    loaded: LoadedSpec | None = None,
 ) -> dict[str, Path]:
     """Evaluate each candidate alone (base + that adapter) through the evaluation stage, cached like
     any stage; results are copied to ``run_dir/results/<name>``.  Used when the baseline is a
@@ -62,11 +69,11 @@ def evaluate_candidates(
 
     from harness.evaluation.stage import eval_stage
     from harness.models import resolve_model
-    from harness.plan import SystemPlan, external_prompt_format, plan_adapters, plan_systems
+    from harness.plan import SystemPlan, external_prompt_format
     from harness.runner.run import RunOptions, default_cache, prepare, publish
     from harness.runner.stage import RunInfo, Stage
 
-    pm, registry, loaded = prepare(spec_path, RunOptions(profile=profile, out=out))
+    pm, registry, loaded = prepare(spec_path, RunOptions(profile=profile, out=out), loaded=loaded)
     model = resolve_model(loaded, registry)
     run = RunInfo(
         spec=loaded,
@@ -76,7 +83,7 @@ def evaluate_candidates(
         device="cuda" if torch.cuda.is_available() else "cpu",
     )
     folders = {}
-    fmt = external_prompt_format(loaded.spec, plan_systems(loaded.spec, plan_adapters(loaded.spec)))
+    fmt = external_prompt_format(loaded.spec, loaded.plan.systems)
     for name, path in adapters.items():
         system = SystemPlan(name, [name], prompt_format=fmt)
         stage = eval_stage(loaded, registry, system, model, {name: Stage.external(name, path)}, limit)
@@ -130,7 +137,7 @@ def regress(
         options = RunOptions(
             profile=profile, out=out, systems=[baseline], limit=limit, candidates=adapters, run_id=run_id
         )
-        result = run_pipeline(spec_path, options)
+        result = run_pipeline(spec_path, options, loaded=loaded)
         if result.run is not None and result.run.hook is not None:
             result.run.hook.run_finished(run=result.run, result=result, error=None)
         run_dir = result.run_dir
@@ -138,7 +145,7 @@ def regress(
         cand_dirs = {name: run_dir / "results" / name for name in adapters}
     else:
         run_dir = out / loaded.spec.name / run_id
-        cand_dirs = evaluate_candidates(spec_path, adapters, profile, out, limit, run_dir)
+        cand_dirs = evaluate_candidates(spec_path, adapters, profile, out, limit, run_dir, loaded)
     reports = []
     for name, cand_dir in cand_dirs.items():
         report = compare(base_dir, cand_dir, loaded.spec.evaluation.tasks, section, Path(baseline).name, name)

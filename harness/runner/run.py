@@ -73,22 +73,28 @@ def default_cache(out: Path) -> Path:
 
 
 def prepare(
-    spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None
+    spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None, loaded: LoadedSpec | None = None
 ) -> tuple[pluggy.PluginManager, Registry, LoadedSpec]:
-    """Plugins, registry and the validated spec."""
+    """Plugins, registry and the validated spec (``loaded``: one already validated, with its plan)."""
     pm = pm or get_plugin_manager()
     registry = build_registry(pm)
-    loaded = load_spec(spec_path, options.profile, registry, precision=options.precision)
+    if loaded is None:
+        loaded = load_spec(spec_path, options.profile, registry, precision=options.precision)
     return pm, registry, loaded
 
 
 def run_pipeline(
-    spec_path: Path, options: RunOptions, pm: pluggy.PluginManager | None = None, progress: Progress | None = None
+    spec_path: Path,
+    options: RunOptions,
+    pm: pluggy.PluginManager | None = None,
+    progress: Progress | None = None,
+    loaded: LoadedSpec | None = None,
 ) -> RunResult:
-    """Run a benchmark; unchanged stages come from the cache."""
+    """Run a benchmark; unchanged stages come from the cache.  ``loaded``: the spec as a caller
+    already loaded it (``harness regress``), so that its plan is built once per command."""
     started = time.monotonic()
     progress = progress or Progress()
-    pm, registry, loaded = prepare(spec_path, options, pm)
+    pm, registry, loaded = prepare(spec_path, options, pm, loaded)
     progress.say(f"[harness] profile: {loaded.profile} ({loaded.profile_reason})")
     progress.say(f"[harness] precision: {loaded.precision.describe()}")
     from harness.precision import configure_backends

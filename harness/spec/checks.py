@@ -40,10 +40,8 @@ def check_structure(loaded: LoadedSpec) -> list[SpecError]:
     baseline = spec.regression.baseline
     if baseline and not baseline.endswith(".json"):
         # the gate reads results/<system>: a sweep expands a spec system into several named ones
-        from harness.plan import plan_adapters, plan_systems
-
         try:
-            planned = [s.name for s in plan_systems(spec, plan_adapters(spec))]
+            planned = [s.name for s in loaded.plan.systems]
         except Exception:  # noqa: BLE001 - other checks report what makes the plan fail
             planned = sorted(seen)
         if baseline not in planned:
@@ -125,11 +123,10 @@ def check_components(loaded: LoadedSpec, registry: Registry, check_paths: bool =
 
 def _check_trainer_methods(loaded: LoadedSpec, registry: Registry) -> list[SpecError]:
     """Every adapter the spec plans: method, options, hyperparameters and budget (before any run)."""
-    from harness.plan import plan_adapters
     from harness.training.stage import check_plan
 
     problems: dict[tuple[str, str], SpecError] = {}
-    for plan in plan_adapters(loaded.spec):
+    for plan in loaded.plan.adapters:
         try:
             trainer: Any = registry.get("trainers", plan.trainer).cls
             check_plan(plan, trainer)

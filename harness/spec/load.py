@@ -49,6 +49,16 @@ class LoadedSpec:
     def __post_init__(self) -> None:
         if self.precision is None:
             self.precision = resolve_precision(self.spec.precision)
+        self._plan: Any = None
+
+    @property
+    def plan(self) -> Any:
+        """The spec's :class:`harness.plan.Plan`, built on first use and then shared."""
+        if self._plan is None:
+            from harness.plan import build_plan
+
+            self._plan = build_plan(self.spec)
+        return self._plan
 
     @property
     def base_dir(self) -> Path:
