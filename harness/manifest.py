@@ -118,7 +118,13 @@ def build_manifest(
         "seed": loaded.spec.seed,
         "model": model.describe(),
         "systems": [
-            {"name": s.name, "adapters": s.adapters, "composition": s.composition, "prompt_format": s.prompt_format}
+            {
+                "name": s.name,
+                "adapters": s.adapters,
+                "composition": s.composition,
+                "weights": s.weights,
+                "prompt_format": s.prompt_format,
+            }
             for s in pipeline.systems
         ],
         "adapters": adapters,
