@@ -47,6 +47,9 @@ class HarnessLM(HFLM):
 
     #: the memory one scoring batch may use (MiB); None: half of what is available
     memory_limit_mb: int | None = None
+    #: score the choices of one context from one pass over it (False: every request on its own,
+    #: as lm-eval does; benchmarks/scripts/shared_context.py compares the two)
+    share_contexts: bool = True
 
     def chat_template(self, chat_template: bool | str = False) -> str | None:
         """The template recorded by lm-eval: the tokenizer's, or the harness's plain one."""
@@ -65,8 +68,9 @@ class HarnessLM(HFLM):
     def _loglikelihood_tokens(
         self, requests: list[Any], disable_tqdm: bool = False, override_bs: int | None = None
     ) -> list[tuple[float, bool]]:
-        """lm-eval's scoring loop with the LM head run on continuation positions only
-        (:mod:`harness.evaluation.scoring`); lm-eval's own loop where that does not apply."""
+        """lm-eval's scoring loop with the LM head run on continuation positions only, and the
+        choices of one context scored from one pass over it (:mod:`harness.evaluation.scoring`);
+        lm-eval's own loop where that does not apply."""
         from lm_eval.models.utils import Collator
         from tqdm import tqdm
 
@@ -74,31 +78,91 @@ class HarnessLM(HFLM):
             memory_budget,
             score_batch,
             score_safely,
+            shared_pieces,
+            shares_context,
             split_to_fit,
             supports_kept_logits,
         )
 
         if self.backend != "causal" or self.batch_size == "auto" or not supports_kept_logits(self.model):
             return super()._loglikelihood_tokens(requests, disable_tqdm=disable_tqdm, override_bs=override_bs)
-        ordered = Collator(requests, sort_fn=lambda r: (-len(r[1] + r[2]), tuple(r[1] + r[2])))
-        results: list[tuple[float, bool]] = []
+        results: list[tuple[float, bool] | None] = [None] * len(requests)
         bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="Running loglikelihood requests")
         budget = memory_budget(self.memory_limit_mb)
+
+        def keep(indices: list[int], answers: list[tuple[float, bool]]) -> None:
+            for index, answer in zip(indices, answers):
+                request = requests[index][0]
+                if request is not None:  # rolling windows are cached per document by the caller
+                    self.cache_hook.add_partial("loglikelihood", request, answer)
+                results[index] = answer
+                bar.update(1)
+
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for index, (_, context, _) in enumerate(requests):
+            groups.setdefault(tuple(context), []).append(index)
+        alone: list[int] = []
+        together: list[list[int]] = []
+        for indices in groups.values():
+            group = [requests[i] for i in indices]
+            if self.share_contexts and shares_context(group, self.max_length):
+                together.append(indices)
+            else:
+                alone.extend(indices)
+        together.sort(key=lambda indices: (-len(requests[indices[0]][1]), indices[0]))
+        for piece in shared_pieces(
+            [[requests[i] for i in indices] for indices in together],
+            self.model.config,
+            int(override_bs or self.batch_size),
+            budget,
+        ):
+            owners, together = together[: len(piece)], together[len(piece) :]
+            for indices, answers in zip(owners, self._score_groups(piece)):
+                keep(indices, answers)
 
         def score(piece: list[Any]) -> list[tuple[float, bool]]:
             return score_batch(
                 self.model, piece, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
             )
 
+        rest = [(i, requests[i]) for i in alone]
+        ordered = Collator(rest, sort_fn=lambda r: (-len(r[1][1] + r[1][2]), tuple(r[1][1] + r[1][2])))
         for chunk in ordered.get_batched(n=int(override_bs or self.batch_size)):
-            for piece in split_to_fit(chunk, self.model.config, self.max_length, budget):
-                for (request, _, _), answer in zip(piece, score_safely(score, piece, self.max_length)):
-                    if request is not None:  # rolling windows are cached per document by the caller
-                        self.cache_hook.add_partial("loglikelihood", request, answer)
-                    results.append(answer)
-                    bar.update(1)
+            indices = [i for i, _ in chunk]
+            pieces = split_to_fit([r for _, r in chunk], self.model.config, self.max_length, budget)
+            for piece in pieces:
+                keep(indices[: len(piece)], score_safely(score, piece, self.max_length))
+                indices = indices[len(piece) :]
         bar.close()
-        return ordered.get_original(results)
+        return results  # type: ignore[return-value]
+
+    def _score_groups(self, groups: list[list[Any]]) -> list[list[tuple[float, bool]]]:
+        """:func:`~harness.evaluation.scoring.score_shared_contexts`, in halves when out of memory."""
+        import torch
+
+        from harness.evaluation.scoring import is_out_of_memory, score_batch, score_safely, score_shared_contexts
+
+        try:
+            return score_shared_contexts(
+                self.model, groups, self.device, self.softmax_dtype, self.mixed_precision_dtype
+            )
+        except (RuntimeError, MemoryError) as exc:
+            if not is_out_of_memory(exc):
+                raise
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(groups) > 1:
+                half = len(groups) // 2
+                log.warning("scoring %d contexts ran out of memory; retrying in halves", len(groups))
+                return self._score_groups(groups[:half]) + self._score_groups(groups[half:])
+
+            def alone(piece: list[Any]) -> list[tuple[float, bool]]:
+                return score_batch(
+                    self.model, piece, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
+                )
+
+            # one context: its choices on their own, in halves down to one
+            return [score_safely(alone, groups[0], self.max_length)]
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
         """lm-eval's rolling loglikelihood with documents encoded without special tokens."""

@@ -16,9 +16,17 @@ memory available to this process (its cgroup limit included) unless the spec set
 ``evaluation.memory_limit_mb``.  A piece that still runs out of memory is retried at half the
 size, down to one sequence (:func:`score_safely`).
 
+Requests that share their context (the choices of a multiple-choice item) are scored from one
+pass over that context (:func:`score_shared_contexts`): a batch of contexts runs once, left-padded
+and masked, and its key/value cache is repeated for the choices, which then run only their own
+tokens.  For open-book items,
+whose context is a whole article, that is most of the evaluation's compute (four choices: about a
+quarter of the tokens).  The numbers are the full path's: the same positions, the same causal
+and sliding-window attention, checked against lm-eval's own loop in ``tests/evaluation``.
+
 Written here rather than taken from lm-eval because lm-eval has no hook for it: its scoring loop
-materialises the full logits before slicing them, and its ``auto`` batch size probes the
-longest request by trial on CUDA only.
+materialises the full logits before slicing them, runs every choice's context again, and its
+``auto`` batch size probes the longest request by trial on CUDA only.
 """
 
 from __future__ import annotations
@@ -183,3 +191,82 @@ def score_batch(
         greedy = bool((rows.argmax(dim=-1) == target).all())
         out.append((float(rows.gather(1, target.unsqueeze(1)).sum()), greedy))
     return out
+
+
+def shares_context(group: list[Request], max_length: int) -> bool:
+    """Whether ``group`` (requests with one context) can be scored from one pass over the context:
+    more than one request, and none cut from the left by ``max_length``."""
+    context = group[0][1]
+    return len(group) > 1 and len(context) + max(len(c) for _, _, c in group) <= max_length + 1
+
+
+def score_shared_contexts(
+    model: Any,
+    groups: list[list[Request]],
+    device: torch.device,
+    softmax_dtype: torch.dtype | None = None,
+    autocast_dtype: torch.dtype | None = None,
+) -> list[list[tuple[float, bool]]]:
+    """:func:`score_batch`'s numbers for ``groups`` of requests that each share one context.
+
+    The contexts run once, left-padded to one width with their padding masked and their
+    positions counted from each one's first token, keeping the key/value cache and the last
+    position's logits (which predict every continuation's first token).  Each continuation then
+    runs only its own tokens (right-padded) on its context's rows of that cache.
+    """
+    contexts = [g[0][1] for g in groups]
+    width = max(len(c) for c in contexts)
+    ids = torch.zeros((len(groups), width), dtype=torch.long, device=device)
+    mask = torch.zeros((len(groups), width), dtype=torch.long, device=device)
+    for row, context in enumerate(contexts):
+        ids[row, width - len(context) :] = torch.tensor(context, dtype=torch.long)
+        mask[row, width - len(context) :] = 1
+    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+    owner = [g for g, group in enumerate(groups) for _ in group]
+    conts = [c for group in groups for _, _, c in group]
+    span = max(len(c) for c in conts) - 1
+    autocast = torch.autocast(device_type=device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None)
+    with torch.no_grad(), autocast:
+        out = model(ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+        first = F.log_softmax(out.logits[:, -1], dim=-1, dtype=softmax_dtype)
+        rest = None
+        if span > 0:
+            index = torch.tensor(owner, dtype=torch.long, device=device)
+            cache = out.past_key_values
+            cache.batch_select_indices(index)
+            batch = torch.zeros((len(conts), span), dtype=torch.long, device=device)
+            for row, cont in enumerate(conts):
+                batch[row, : len(cont) - 1] = torch.tensor(cont[:-1], dtype=torch.long)
+            lengths = mask.sum(dim=1)[index]
+            steps = lengths.unsqueeze(1) + torch.arange(span, device=device).unsqueeze(0)
+            full = torch.cat([mask[index], torch.ones_like(batch)], dim=1)
+            logits = model(batch, attention_mask=full, position_ids=steps, past_key_values=cache, use_cache=True).logits
+            rest = F.log_softmax(logits, dim=-1, dtype=softmax_dtype)
+    answers: list[list[tuple[float, bool]]] = [[] for _ in groups]
+    for row, (g, cont) in enumerate(zip(owner, conts)):
+        target = torch.tensor(cont, dtype=torch.long, device=first.device)
+        scores = first[g].unsqueeze(0)
+        if len(cont) > 1:
+            scores = torch.cat([scores, rest[row, : len(cont) - 1]], dim=0)
+        greedy = bool((scores.argmax(dim=-1) == target).all())
+        answers[g].append((float(scores.gather(1, target.unsqueeze(1)).sum()), greedy))
+    return answers
+
+
+def shared_pieces(groups: list[list[Request]], config: Any, rows: int, budget: int) -> list[list[list[Request]]]:
+    """``groups`` (sorted longest context first) cut into pieces of at most ``rows`` contexts whose
+    continuation pass fits ``budget``."""
+    pieces: list[list[list[Request]]] = []
+    current: list[list[Request]] = []
+    for group in groups:
+        candidate = [*current, group]
+        width = max(len(g[0][1]) for g in candidate)
+        span = max(len(c) for g in candidate for _, _, c in g)
+        count = sum(len(g) for g in candidate)
+        if current and (len(candidate) > rows or count * row_bytes(config, width + span, span) > budget):
+            pieces.append(current)
+            candidate = [group]
+        current = candidate
+    if current:
+        pieces.append(current)
+    return pieces

@@ -10,6 +10,7 @@ never trains on), the greedy response next to the reference, and writes them to
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ from harness.training.data import has_chat_template, heldout_indices, read_instr
 
 if TYPE_CHECKING:
     from harness.context import StageContext
+
+log = logging.getLogger("harness")
 
 PROBES_FILE = "probes.jsonl"
 #: characters of context kept in a probe prompt and in the file
@@ -49,25 +52,34 @@ def _prompt(row: dict[str, Any], tokenizer: Any) -> str:
 def generate_probes(
     model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_new_tokens: int, ctx: StageContext | None = None
 ) -> list[dict[str, Any]]:
-    """Greedy responses of ``model`` to ``rows`` (one at a time: a handful of prompts)."""
+    """Greedy responses of ``model`` to ``rows``, generated as one left-padded batch (on two CPU
+    cores a decoding step costs about the same for seven prompts as for one)."""
     import torch
 
     was_training = model.training
     model.eval()
     out = []
     device = next(model.parameters()).device
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    side, saved_pad = tokenizer.padding_side, tokenizer.pad_token
     try:
-        for row in ctx.track(rows, "generation probes") if ctx else rows:
-            prompt = _prompt(row, tokenizer)
-            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=not has_chat_template(tokenizer)).to(device)
-            with torch.no_grad():
-                tokens = model.generate(
-                    **ids,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-                )
-            generated = tokenizer.decode(tokens[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        prompts = [_prompt(row, tokenizer) for row in rows]
+        log.info(
+            "%sgeneration probes: %d held-out instructions, %d tokens each",
+            f"{ctx.stage}: " if ctx else "",
+            len(rows),
+            max_new_tokens,
+        )
+        ids = tokenizer(
+            prompts, return_tensors="pt", padding=True, add_special_tokens=not has_chat_template(tokenizer)
+        ).to(device)
+        with torch.no_grad():
+            tokens = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad)
+        width = ids["input_ids"].shape[1]
+        for row, generated in zip(rows, tokenizer.batch_decode(tokens[:, width:], skip_special_tokens=True)):
             out.append(
                 {
                     "task_type": row.get("task_type", ""),
@@ -81,6 +93,7 @@ def generate_probes(
                 }
             )
     finally:
+        tokenizer.padding_side, tokenizer.pad_token = side, saved_pad
         model.train(was_training)
     return out
 

@@ -51,8 +51,11 @@ def adapters(tiny_model: ResolvedModel, tmp_path_factory: pytest.TempPathFactory
     return dirs
 
 
-def _scores(model, tokenizer, batch_size: int = 4, memory_limit_mb: int | None = None) -> list[tuple[float, bool]]:
+def _scores(
+    model, tokenizer, batch_size: int = 4, memory_limit_mb: int | None = None, share: bool = True
+) -> list[tuple[float, bool]]:
     lm = wrap(model, tokenizer, batch_size=batch_size, memory_limit_mb=memory_limit_mb)
+    lm.share_contexts = share
     return lm.loglikelihood(_requests(), disable_tqdm=True)
 
 
@@ -150,10 +153,13 @@ def test_running_out_of_memory_retries_at_half_size(plain, caplog: pytest.LogCap
     handle = model.register_forward_pre_hook(refuse_batches, with_kwargs=True)
     try:
         with caplog.at_level("WARNING", logger="harness"):
-            got = _scores(model, tokenizer, batch_size=6)
+            got = _scores(model, tokenizer, batch_size=6, share=False)
         assert [ll for ll, _ in got] == pytest.approx([ll for ll, _ in expected], abs=1e-5)
         assert 6 in seen and 3 in seen and seen.count(1) == len(PAIRS)
         assert "ran out of memory; retrying" in caplog.text
+        # the shared-context path: its choices fall back to one at a time, with the same numbers
+        got = _scores(model, tokenizer, batch_size=6)
+        assert [ll for ll, _ in got] == pytest.approx([ll for ll, _ in expected], abs=1e-5)
 
         def refuse_all(module, args, kwargs):
             raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB")

@@ -71,3 +71,72 @@ def test_prefix_tuning_falls_back_to_lm_eval(tiny) -> None:
     assert not supports_kept_logits(peft_model)
     ours, theirs = _both(peft_model.eval(), tokenizer, 4)
     assert [ll for ll, _ in ours] == pytest.approx([ll for ll, _ in theirs], abs=1e-5)
+
+
+ARTICLE = (
+    "Artículo 35 Bis. La Secretaría dentro del plazo de sesenta días contados a partir de la recepción "
+    "de la manifestación de impacto ambiental deberá emitir la resolución correspondiente. "
+) * 3
+CHOICES = [" sesenta días", " noventa días hábiles", " treinta días naturales", " un año", " diez días"]
+
+
+def _choice_requests() -> list[Instance]:
+    pairs = [(ARTICLE + "\nPregunta: ¿en qué plazo?\nRespuesta:", c) for c in CHOICES] + PAIRS
+    return [Instance("loglikelihood", doc={}, arguments=pair, idx=i) for i, pair in enumerate(pairs)]
+
+
+@pytest.fixture(scope="module")
+def tiny_gemma(tiny):
+    """A two-layer Gemma-3 with a sliding window far shorter than the article (soft-capped logits)."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    _, tokenizer = tiny
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        sliding_window=16,
+        layer_types=["sliding_attention", "full_attention"],
+        final_logit_softcapping=30.0,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id or 0,
+    )
+    torch.manual_seed(0)
+    return Gemma3ForCausalLM(config).eval(), tokenizer
+
+
+@pytest.mark.parametrize("model_name", ["tiny", "tiny_gemma"])
+@pytest.mark.parametrize("memory_limit_mb", [None, 1])
+def test_choices_of_one_context_match_lm_eval(request, model_name: str, memory_limit_mb) -> None:
+    """The shared-context path (one pass over the article, the choices on its cache; with a 1 MiB
+    budget one choice per piece) gives lm-eval's numbers, sliding-window layers included."""
+    model, tokenizer = request.getfixturevalue(model_name)
+    ours = wrap(model, tokenizer, batch_size=4, memory_limit_mb=memory_limit_mb).loglikelihood(
+        _choice_requests(), disable_tqdm=True
+    )
+    theirs = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=4).loglikelihood(
+        _choice_requests(), disable_tqdm=True
+    )
+    assert [g for _, g in ours] == [g for _, g in theirs]
+    assert [ll for ll, _ in ours] == pytest.approx([ll for ll, _ in theirs], abs=1e-5)
+
+
+def test_the_shared_context_runs_once(tiny) -> None:
+    """Five choices of one article cost one pass over the article, not five."""
+    model, tokenizer = tiny
+    seen: list[int] = []
+    hook = model.register_forward_pre_hook(
+        lambda _, args, kwargs: seen.append(kwargs.get("input_ids", args[0] if args else None).numel()),
+        with_kwargs=True,
+    )
+    try:
+        requests = _choice_requests()[: len(CHOICES)]
+        wrap(model, tokenizer, batch_size=8).loglikelihood(requests, disable_tqdm=True)
+    finally:
+        hook.remove()
+    article = len(tokenizer(requests[0].arguments[0])["input_ids"])
+    assert sum(seen) < 2 * article

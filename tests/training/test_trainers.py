@@ -307,14 +307,16 @@ def test_sft_writes_generation_probes_on_held_out_instructions(tiny_model: Resol
         in [{"instruction": r["instruction"], "response": r["response"]} for r in held]
         for p in probes
     )
-    # the answers are the trained adapter's: the saved adapter generates the same greedy tokens
+    # the answers are the trained adapter's (probes are generated as one left-padded batch): the
+    # saved adapter, asked each prompt on its own, generates the same greedy tokens
     tokenizer = AutoTokenizer.from_pretrained(tiny_model.path)
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model.path), job.output_dir).eval()
-    row = next(r for r in held if r["instruction"] == probes[0]["instruction"])
-    ids = tokenizer(_prompt(row, tokenizer), return_tensors="pt")
-    with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tokenizer.eos_token_id)
-    assert (
-        tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True).strip()
-        == probes[0]["generated"]
-    )
+    for probe in probes:
+        row = next(r for r in held if r["instruction"] == probe["instruction"])
+        ids = tokenizer(_prompt(row, tokenizer), return_tensors="pt")
+        with torch.no_grad():
+            out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+        assert (
+            tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True).strip()
+            == probe["generated"]
+        )
