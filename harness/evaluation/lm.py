@@ -50,6 +50,14 @@ class HarnessLM(HFLM):
     #: score the choices of one context from one pass over it (False: every request on its own,
     #: as lm-eval does; benchmarks/scripts/shared_context.py compares the two)
     share_contexts: bool = True
+    #: the spec's ``evaluation.max_gen_toks`` (None: lm-eval's 256); lm-eval's ``HFLM`` hard-codes
+    #: its property and passes a ``max_gen_toks`` argument on to the model, where it is lost
+    generation_limit: int | None = None
+
+    @property
+    def max_gen_toks(self) -> int:
+        """Tokens a generation task may generate unless its own ``max_gen_toks`` says otherwise."""
+        return self.generation_limit or 256
 
     def chat_template(self, chat_template: bool | str = False) -> str | None:
         """The template recorded by lm-eval: the tokenizer's, or the harness's plain one."""
@@ -189,10 +197,9 @@ def wrap(
     kwargs: dict[str, Any] = {"pretrained": model_obj, "tokenizer": tokenizer, "batch_size": batch_size}
     if mixed_precision != "fp32":
         kwargs["mixed_precision_dtype"] = DTYPES[mixed_precision]
-    if max_gen_toks:
-        kwargs["max_gen_toks"] = max_gen_toks
     if max_length:
         kwargs["max_length"] = max_length
     lm = HarnessLM(**kwargs)
     lm.memory_limit_mb = memory_limit_mb
+    lm.generation_limit = max_gen_toks
     return lm

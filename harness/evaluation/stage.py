@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness")
 #: bump when the stage's outputs change for the same inputs
-STAGE_VERSION = "2"
+STAGE_VERSION = "3"
 
 
 def eval_config(

@@ -140,3 +140,29 @@ def test_the_shared_context_runs_once(tiny) -> None:
         hook.remove()
     article = len(tokenizer(requests[0].arguments[0])["input_ids"])
     assert sum(seen) < 2 * article
+
+
+def test_the_spec_generation_limit_caps_generate_until(tiny) -> None:
+    """``evaluation.max_gen_toks`` reaches lm-eval's generation loop (its HFLM property says 256
+    whatever it is given), for tasks that set no limit of their own."""
+    model, tokenizer = tiny
+    request = Instance(
+        "generate_until", doc={}, arguments=("Artículo 1o.", {"until": ["@@@"], "do_sample": False}), idx=0
+    )
+    seen: list[int] = []
+    original = model.generate
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        seen.append(out.shape[1] - kwargs["input_ids"].shape[1])
+        return out
+
+    model.generate = spy
+    try:
+        lm = wrap(model, tokenizer, batch_size=1, max_gen_toks=5)
+        assert lm.max_gen_toks == 5
+        lm.generate_until([request], disable_tqdm=True)
+        assert wrap(model, tokenizer, batch_size=1).max_gen_toks == 256
+    finally:
+        del model.generate
+    assert seen and max(seen) <= 5
