@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     regress.add_argument("--profile", default="auto")
     regress.add_argument("--out", type=Path, default=Path("runs"))
     regress.add_argument("--limit", type=int, default=None)
+    regress.add_argument(
+        "--on",
+        default=None,
+        metavar="SYSTEM",
+        help="stack each candidate on this system's adapters (e.g. base+dapt: a new SFT adapter on the shipped DAPT one)",
+    )
 
     comp = sub.add_parser("compare", help="paired comparisons between systems of a finished run")
     comp.add_argument("run", type=Path, help="a run folder (runs/<benchmark>/<run-id>)")
@@ -234,7 +240,21 @@ def _validate_json(args: argparse.Namespace) -> int:
             "profile": loaded.profile,
             "profile_reason": loaded.profile_reason,
             "precision": loaded.precision.describe(),
-            "adapters": [{"name": a.name, "role": a.role, "method": a.method, "parent": a.parent} for a in adapters],
+            "adapters": [
+                {
+                    "name": a.name,
+                    "role": a.role,
+                    "trainer": a.trainer,
+                    "method": a.method,
+                    "parent": a.parent,
+                    "parent_trainable": a.parent_trainable,
+                    # as trained: defaults filled in where the harness trains
+                    "method_options": a.options,
+                    "hyperparameters": a.settings,
+                    "budget": a.budget,
+                }
+                for a in adapters
+            ],
             "systems": [
                 {"name": s.name, "adapters": s.adapters, "prompt_format": s.prompt_format} for s in loaded.plan.systems
             ],
@@ -341,7 +361,7 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         adapters[name] = Path(path)
     from harness.regress.cli import regress
 
-    return regress(args.spec, adapters, args.baseline, args.profile, args.out, args.limit)
+    return regress(args.spec, adapters, args.baseline, args.profile, args.out, args.limit, on=args.on)
 
 
 if __name__ == "__main__":

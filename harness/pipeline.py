@@ -33,8 +33,9 @@ class Pipeline:
 def select_systems(
     systems: list[SystemPlan], adapters: list[AdapterPlan], wanted: list[str] | None
 ) -> tuple[list[SystemPlan], list[AdapterPlan]]:
-    """Keep the systems named by ``--systems`` and only the adapters they need."""
-    if not wanted:
+    """Keep the systems named by ``--systems`` and only the adapters they need (None: every
+    system; an empty list: none, as when ``harness regress`` evaluates only its candidates)."""
+    if wanted is None:
         return systems, adapters
     names = {s.name for s in systems}
     unknown = [w for w in wanted if w not in names]
@@ -52,11 +53,15 @@ def build_pipeline(
     systems_filter: list[str] | None = None,
     limit: int | None = None,
     candidates: dict[str, Path] | None = None,
+    candidates_on: str | None = None,
+    candidates_prompt_format: str | None = None,
 ) -> Pipeline:
     """Build every stage the spec asks for; keys are computed in order.
 
     ``candidates`` (``harness regress``) adds one system per external adapter folder, named after
-    it, evaluated with the same tasks and limits as the spec's systems.
+    it, evaluated with the same tasks and limits as the spec's systems; with ``candidates_on`` (a
+    system of the spec) each candidate is stacked on that system's adapters, which are built (or
+    taken from the cache) without evaluating that system.
     """
     from harness.corpus.stages import corpus_stages
     from harness.evaluation.stage import eval_stage
@@ -64,6 +69,20 @@ def build_pipeline(
     from harness.training.stage import adapter_stage
 
     systems, adapters = select_systems(list(loaded.plan.systems), list(loaded.plan.adapters), systems_filter)
+    on = None
+    if candidates_on is not None:
+        by_name = {s.name: s for s in loaded.plan.systems}
+        if candidates_on not in by_name:
+            raise SpecError(f"unknown system {candidates_on!r}; systems: {', '.join(sorted(by_name))}", field="--on")
+        on = by_name[candidates_on]
+        if on.composition != "stacked":
+            raise SpecError(
+                f"system {on.name!r} composes its adapters by {on.composition}: a candidate can only be "
+                "stacked on a stacked system",
+                field="--on",
+            )
+        needed = {a.name for a in adapters} | set(on.adapters)
+        adapters = [a for a in loaded.plan.adapters if a.name in needed]
     corpus = corpus_stages(loaded, registry, model)
     stages: list[Stage] = [corpus[k] for k in ("source", "clean", "structure", "dedup", "split")]
     if any(a.role == "dapt" for a in adapters):
@@ -93,8 +112,12 @@ def build_pipeline(
             raise SpecError(f"candidate name {name!r} is already a system of the spec", field="--adapter")
         if not (path / "adapter_config.json").is_file():
             raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field="--adapter")
-        system = SystemPlan(name, [name], prompt_format=external_prompt_format(loaded.spec, pipeline.systems))
-        stage = eval_stage(loaded, registry, system, model, {name: Stage.external(name, path.resolve())}, limit)
+        chain = [*(on.adapters if on else []), name]
+        fmt = candidates_prompt_format or external_prompt_format(loaded.spec, pipeline.systems)
+        system = SystemPlan(name, chain, prompt_format=fmt)
+        inputs = {a: pipeline.adapter_stages[a] for a in chain[:-1]}
+        inputs[name] = Stage.external(name, path.resolve())
+        stage = eval_stage(loaded, registry, system, model, inputs, limit)
         stage.publish_as = f"results/{name}"
         pipeline.systems.append(system)
         pipeline.eval_stages[name] = stage

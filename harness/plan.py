@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from harness.errors import HarnessError, SpecError
 from harness.spec.model import Spec
+
+if TYPE_CHECKING:
+    from harness.plugins import Registry
 
 
 @dataclass
@@ -26,6 +30,21 @@ class AdapterPlan:
     sweep: dict[str, Any] = field(default_factory=dict)
     #: the trainer component's options (``sft.trainer.options``)
     trainer_options: dict[str, Any] = field(default_factory=dict)
+    #: for trainers on the harness's training loop (``uses_harness_training``): the method options
+    #: and hyperparameters with every default filled in, resolved once by :func:`build_plan`
+    #: (None for a third-party trainer, which validates its own settings)
+    resolved_options: dict[str, Any] | None = None
+    resolved_hyperparameters: dict[str, Any] | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The method options as trained: resolved where the harness trains, else as given."""
+        return self.method_options if self.resolved_options is None else self.resolved_options
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The hyperparameters as trained: resolved where the harness trains, else as given."""
+        return self.hyperparameters if self.resolved_hyperparameters is None else self.resolved_hyperparameters
 
 
 @dataclass
@@ -183,23 +202,74 @@ class Plan:
     tasks: tuple[str, ...]
     baseline: str | None
     candidates: tuple[str, ...]
+    #: spec errors found while resolving the adapters (field-named; the spec checks report them)
+    problems: tuple[SpecError, ...] = ()
+
+    def adapter(self, name: str) -> AdapterPlan:
+        """The adapter plan called ``name``."""
+        for plan in self.adapters:
+            if plan.name == name:
+                return plan
+        raise KeyError(name)
+
+
+def resolve_adapter(plan: AdapterPlan, trainer_cls: Any) -> None:
+    """Fill in ``plan``'s resolved options and hyperparameters, or raise the :class:`SpecError`
+    that names the wrong field (method, options, hyperparameters, budget).
+
+    Only for trainers that use the harness's training loop (``uses_harness_training``); a
+    third-party trainer validates its own settings, and only its ``methods`` list is checked.
+    """
+    from harness.training.arguments import max_steps_for, resolve_hyperparameters
+    from harness.training.methods import get_method, resolve_options
+
+    if not getattr(trainer_cls, "uses_harness_training", False):
+        methods = getattr(trainer_cls, "methods", None)
+        if methods and plan.method not in methods:
+            raise SpecError(
+                f"unknown PEFT method {plan.method!r}; valid: {', '.join(sorted(methods))}", field=f"{plan.role}.method"
+            )
+        return
+    try:
+        get_method(plan.method)
+        plan.resolved_options = resolve_options(plan.method, plan.method_options)
+        plan.resolved_hyperparameters = resolve_hyperparameters(plan.hyperparameters)
+        max_steps_for(plan.budget, None)
+    except SpecError as exc:
+        raise SpecError(f"adapter {plan.name!r}: {exc.message}", field=f"{plan.role}.{exc.field or 'method'}") from None
 
 
 #: how many plans this process has built (the planner runs once per command; a test checks it)
 BUILDS = 0
 
 
-def build_plan(spec: Spec) -> Plan:
-    """Expand ``spec`` into its :class:`Plan`."""
+def build_plan(spec: Spec, registry: Registry | None = None) -> Plan:
+    """Expand ``spec`` into its :class:`Plan`, each adapter resolved against its trainer in
+    ``registry`` (:func:`resolve_adapter`; without a registry the adapters stay as given).
+
+    Wrong settings do not stop the build: they are the plan's ``problems``, which the spec
+    checks report with the spec file's line numbers."""
     global BUILDS
     BUILDS += 1
     adapters = plan_adapters(spec)
+    problems: list[SpecError] = []
+    if registry is not None:
+        for plan in adapters:
+            try:
+                trainer = registry.get("trainers", plan.trainer).cls
+            except HarnessError:
+                continue  # the trainer itself is missing: reported with the components
+            try:
+                resolve_adapter(plan, trainer)
+            except SpecError as exc:
+                problems.append(exc)
     return Plan(
         adapters=tuple(adapters),
         systems=tuple(plan_systems(spec, adapters)),
         tasks=tuple(spec.evaluation.tasks),
         baseline=spec.regression.baseline,
         candidates=tuple(spec.regression.candidates),
+        problems=tuple(problems),
     )
 
 

@@ -1,7 +1,7 @@
 """``harness regress`` and the gate at the end of ``harness run``.
 
 ``regress`` evaluates a candidate (the base model plus the given adapter folders) on the spec's
-frozen tasks through the same evaluation stage as ``harness run`` (so it is cached like any stage),
+frozen tasks as extra systems of the normal pipeline (so it is cached like any stage),
 takes the baseline's per-sample logs from a results JSON or from the baseline system's cached
 evaluation, and gates the candidate with :func:`harness.regress.gate.compare`.
 """
@@ -24,7 +24,6 @@ from harness.regress.samples import sample_files
 if TYPE_CHECKING:
     from harness.runner.run import RunResult
     from harness.spec.evaluation import RegressionSection
-    from harness.spec.load import LoadedSpec
 
 
 def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
@@ -53,46 +52,16 @@ def results_baseline(baseline: str) -> Path | None:
     return folder
 
 
-def evaluate_candidates(
-    spec_path: Path,
-    adapters: dict[str, Path],
-    profile: str,
-    out: Path,
-    limit: int | None,
-    run_dir: Path,
-    loaded: LoadedSpec | None = None,
-) -> dict[str, Path]:
-    """Evaluate each candidate alone (base + that adapter) through the evaluation stage, cached like
-    any stage; results are copied to ``run_dir/results/<name>``.  Used when the baseline is a
-    results file, so that no spec system needs to run."""
-    import torch
+def read_results_format(folder: Path) -> str | None:
+    """The prompt format a results folder's ``results.json`` records (None when it says none)."""
+    import json
 
-    from harness.evaluation.stage import eval_stage
-    from harness.models import resolve_model
-    from harness.plan import SystemPlan, external_prompt_format
-    from harness.runner.run import RunOptions, default_cache, prepare, publish
-    from harness.runner.stage import RunInfo, Stage
-
-    pm, registry, loaded = prepare(spec_path, RunOptions(profile=profile, out=out), loaded=loaded)
-    model = resolve_model(loaded, registry)
-    run = RunInfo(
-        spec=loaded,
-        registry=registry,
-        run_dir=run_dir,
-        cache=default_cache(out).resolve(),
-        device="cuda" if torch.cuda.is_available() else "cpu",
-    )
-    folders = {}
-    fmt = external_prompt_format(loaded.spec, loaded.plan.systems)
-    for name, path in adapters.items():
-        system = SystemPlan(name, [name], prompt_format=fmt)
-        stage = eval_stage(loaded, registry, system, model, {name: Stage.external(name, path)}, limit)
-        stage.publish_as = f"results/{name}"
-        stage.compute_key()
-        pm.hook.run_stage(stage=stage, run=run)
-        publish(stage, run_dir)
-        folders[name] = run_dir / "results" / name
-    return folders
+    path = folder / "results.json"
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("prompt_format")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if value in ("plain", "instruction") else None
 
 
 def _console() -> Console:
@@ -118,9 +87,14 @@ def regress(
     out: Path = Path("runs"),
     limit: int | None = None,
     console: Console | None = None,
+    on: str | None = None,
 ) -> int:
     """``harness regress``: evaluate each candidate adapter on the spec's tasks and gate it against
-    the baseline; 0 when every candidate passes, 1 on a significant drop beyond tolerance."""
+    the baseline; 0 when every candidate passes, 1 on a significant drop beyond tolerance.
+
+    ``on`` (``--on base+dapt``) stacks each candidate on that system's adapters (trained or taken
+    from the cache like any stage), so a new downstream adapter is judged on top of the shipped
+    domain adapter against the shipped pair (``--baseline base+dapt+sft``)."""
     from harness.runner.run import RunOptions, prepare, run_pipeline
 
     console = console or _console()
@@ -131,21 +105,45 @@ def regress(
     baseline = baseline or section.baseline or "base"
     run_id = _fresh_run_id(out / loaded.spec.name)
     base_dir = results_baseline(baseline)
+    # the candidates are asked as the baseline was: its system's prompt format, or the one its
+    # results file records
     if base_dir is None:
-        # one run with the baseline system (cached when ``harness run`` already evaluated it) and
-        # the candidates as extra systems
-        options = RunOptions(
-            profile=profile, out=out, systems=[baseline], limit=limit, candidates=adapters, run_id=run_id
-        )
-        result = run_pipeline(spec_path, options, loaded=loaded)
-        if result.run is not None and result.run.hook is not None:
-            result.run.hook.run_finished(run=result.run, result=result, error=None)
-        run_dir = result.run_dir
-        base_dir = run_dir / "results" / baseline
-        cand_dirs = {name: run_dir / "results" / name for name in adapters}
+        planned = {s.name: s.prompt_format for s in loaded.plan.systems}
+        fmt = planned.get(baseline)
     else:
-        run_dir = out / loaded.spec.name / run_id
-        cand_dirs = evaluate_candidates(spec_path, adapters, profile, out, limit, run_dir, loaded)
+        fmt = read_results_format(base_dir)
+    # one run of the normal pipeline with the candidates as extra systems: with a baseline system
+    # (cached when ``harness run`` already evaluated it) or, against a results file, the
+    # candidates' evaluations alone
+    if base_dir is None:
+        options = RunOptions(
+            profile=profile,
+            out=out,
+            systems=[baseline],
+            limit=limit,
+            candidates=adapters,
+            candidates_on=on,
+            candidates_prompt_format=fmt,
+            run_id=run_id,
+        )
+    else:
+        options = RunOptions(
+            profile=profile,
+            out=out,
+            systems=[],
+            only=["eval"],
+            limit=limit,
+            candidates=adapters,
+            candidates_on=on,
+            candidates_prompt_format=fmt,
+            run_id=run_id,
+        )
+    result = run_pipeline(spec_path, options, loaded=loaded)
+    if result.run is not None and result.run.hook is not None:
+        result.run.hook.run_finished(run=result.run, result=result, error=None)
+    run_dir = result.run_dir
+    base_dir = base_dir or run_dir / "results" / baseline
+    cand_dirs = {name: run_dir / "results" / name for name in adapters}
     reports = []
     for name, cand_dir in cand_dirs.items():
         report = compare(base_dir, cand_dir, loaded.spec.evaluation.tasks, section, Path(baseline).name, name)

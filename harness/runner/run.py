@@ -47,6 +47,10 @@ class RunOptions:
     precision: str | None = None
     #: external adapter folders to evaluate as extra systems (``harness regress``)
     candidates: dict[str, Path] = field(default_factory=dict)
+    #: the system whose adapters each candidate is stacked on (``harness regress --on``)
+    candidates_on: str | None = None
+    #: the prompt format the candidates are asked in (None: :func:`harness.plan.external_prompt_format`)
+    candidates_prompt_format: str | None = None
 
 
 @dataclass
@@ -104,7 +108,16 @@ def run_pipeline(
     progress.say(
         f"[harness] model: {model.reference} from {model.source} ({model.path}){' — ' + model.notes if model.notes else ''}"
     )
-    pipeline = build_pipeline(loaded, registry, model, options.systems, options.limit, options.candidates)
+    pipeline = build_pipeline(
+        loaded,
+        registry,
+        model,
+        options.systems,
+        options.limit,
+        options.candidates,
+        options.candidates_on,
+        options.candidates_prompt_format,
+    )
     stages = with_upstream(pipeline.stages, set(options.only)) if options.only else pipeline.stages
     if options.run_id is not None and not is_safe_name(options.run_id):
         raise SpecError(f"run id {options.run_id!r} cannot name a folder: use {ALLOWED}", field="--run-id")

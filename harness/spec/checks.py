@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -122,20 +123,16 @@ def check_components(loaded: LoadedSpec, registry: Registry, check_paths: bool =
 
 
 def _check_trainer_methods(loaded: LoadedSpec, registry: Registry) -> list[SpecError]:
-    """Every adapter the spec plans: method, options, hyperparameters and budget (before any run)."""
-    from harness.training.stage import check_plan
-
+    """Every adapter the spec plans: method, options, hyperparameters and budget (before any run),
+    as :func:`harness.plan.build_plan` found them while resolving the adapters."""
+    if loaded.registry is None:
+        loaded.registry = registry
     problems: dict[tuple[str, str], SpecError] = {}
-    for plan in loaded.plan.adapters:
-        try:
-            trainer: Any = registry.get("trainers", plan.trainer).cls
-            check_plan(plan, trainer)
-        except SpecError as exc:
-            loc = tuple(exc.field.split(".")) if exc.field else (plan.role,)
-            message = exc.message.removeprefix(f"adapter {plan.name!r}: ")
-            problems.setdefault((".".join(loc), message), loaded.error(loc, message))
-        except HarnessError:
-            continue  # the trainer itself is missing: reported with the components
+    for exc in loaded.plan.problems:
+        loc = tuple(exc.field.split(".")) if exc.field else ("dapt",)
+        # one message per field: the sweep points of a section share their error
+        message = re.sub(r"^adapter '[^']*': ", "", exc.message)
+        problems.setdefault((".".join(loc), message), loaded.error(loc, message))
     return list(problems.values())
 
 

@@ -45,6 +45,8 @@ class LoadedSpec:
     lines: LineMap = field(default_factory=LineMap)
     #: ``precision`` resolved for this machine (:func:`harness.precision.resolve_precision`)
     precision: Precision | None = None
+    #: the component registry the spec was checked against (the plan resolves adapters with it)
+    registry: Registry | None = None
 
     def __post_init__(self) -> None:
         if self.precision is None:
@@ -53,11 +55,16 @@ class LoadedSpec:
 
     @property
     def plan(self) -> Any:
-        """The spec's :class:`harness.plan.Plan`, built on first use and then shared."""
+        """The spec's :class:`harness.plan.Plan`, built on first use and then shared (against
+        :attr:`registry`, or the installed plugins when the spec was loaded without one)."""
         if self._plan is None:
             from harness.plan import build_plan
 
-            self._plan = build_plan(self.spec)
+            if self.registry is None:
+                from harness.plugins import load_registry
+
+                self.registry = load_registry()
+            self._plan = build_plan(self.spec, self.registry)
         return self._plan
 
     @property
@@ -148,7 +155,7 @@ def load_spec(
         if precision is not None:  # from the command line
             raise SpecError(exc.message, field="--precision") from None
         raise SpecError(exc.message, file=str(path), line=lines.line_for(("precision",)), field="precision") from None
-    loaded = LoadedSpec(spec, path, chosen, reason, raw, lines, precision)
+    loaded = LoadedSpec(spec, path, chosen, reason, raw, lines, precision, registry)
     problems = check_spec(loaded, registry, check_paths=check_paths)
     if problems:
         raise SpecErrors(problems)

@@ -3,12 +3,18 @@
 The job goes to the worker processes as JSON with the trainer class's import path (not its
 registry name, so the workers need not rebuild the registry); rank 0 writes the result JSON.
 FSDP/DeepSpeed come in through ``accelerate_config`` (an accelerate config file).
+
+The stage's ``report_to`` goes with the job; the ``trainer_callbacks`` that plugins added go
+pickled (``launch_callbacks.pkl`` in the stage's scratch folder), so that every process's trainer
+gets them.  A callback that cannot be pickled (one holding a lock or an open connection) stays
+behind with a warning naming it: it would have to be created in the workers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from dataclasses import asdict
@@ -75,6 +81,33 @@ def accelerate_command(
     return [*command, "-m", "harness.training.worker", *args]
 
 
+def write_callbacks(ctx: StageContext, path: Path) -> str | None:
+    """Pickle the picklable ``ctx.trainer_callbacks`` to ``path`` (None when there are none)."""
+    sent = []
+    for callback in ctx.trainer_callbacks:
+        try:
+            pickle.dumps(callback)
+        except Exception as exc:  # noqa: BLE001 - any reason it cannot travel is reported the same way
+            ctx.warn(
+                f"trainer callback {type(callback).__qualname__} cannot be pickled ({exc}); "
+                "it is not passed to the accelerate worker processes"
+            )
+            continue
+        sent.append(callback)
+    if not sent:
+        path.unlink(missing_ok=True)
+        return None
+    path.write_bytes(pickle.dumps(sent))
+    return str(path)
+
+
+def read_callbacks(path: str | None) -> list[Any]:
+    """The callbacks :func:`write_callbacks` sent (empty without a file)."""
+    if not path:
+        return []
+    return list(pickle.loads(Path(path).read_bytes()))
+
+
 def launch(
     trainer: Trainer, job: TrainJob, ctx: StageContext, num_processes: int, config_file: str | None
 ) -> TrainResult:
@@ -91,6 +124,8 @@ def launch(
         "scratch": str(ctx.scratch),
         "base_dir": str(ctx.base_dir),
     }
+    payload["report_to"] = list(ctx.report_to)
+    payload["callbacks"] = write_callbacks(ctx, ctx.scratch / "launch_callbacks.pkl")
     job_file.write_text(json.dumps(payload), encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // num_processes))}
     command = accelerate_command(num_processes, config_file, [str(job_file), str(result_file)], job.precision)

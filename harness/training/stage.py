@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from harness.components import TrainJob
 from harness.errors import SpecError
+from harness.plan import resolve_adapter
 from harness.spec.common import ComponentRef
-from harness.training.arguments import max_steps_for, resolve_hyperparameters
 from harness.training.meta import read_meta
-from harness.training.methods import get_method, resolve_options
 
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
@@ -19,28 +18,6 @@ if TYPE_CHECKING:
     from harness.plugins import Registry
     from harness.runner.stage import Stage
     from harness.spec.load import LoadedSpec
-
-
-def check_plan(plan: AdapterPlan, trainer_cls: Any = None) -> None:
-    """Spec errors (method, options, hyperparameters, budget) before anything runs, naming the field.
-
-    Only for trainers that use the harness's training loop (``uses_harness_training``); a
-    third-party trainer validates its own settings, and only its ``methods`` list is checked.
-    """
-    if trainer_cls is not None and not getattr(trainer_cls, "uses_harness_training", False):
-        methods = getattr(trainer_cls, "methods", None)
-        if methods and plan.method not in methods:
-            raise SpecError(
-                f"unknown PEFT method {plan.method!r}; valid: {', '.join(sorted(methods))}", field=f"{plan.role}.method"
-            )
-        return
-    try:
-        get_method(plan.method)
-        resolve_options(plan.method, plan.method_options)
-        resolve_hyperparameters(plan.hyperparameters)
-        max_steps_for(plan.budget, None)
-    except SpecError as exc:
-        raise SpecError(f"adapter {plan.name!r}: {exc.message}", field=f"{plan.role}.{exc.field or 'method'}") from None
 
 
 def adapter_stage(
@@ -61,8 +38,10 @@ def adapter_stage(
 
     ref = ComponentRef(name=plan.trainer, options=plan.trainer_options)
     trainer_cls = registry.get("trainers", plan.trainer).cls
-    check_plan(plan, trainer_cls)
-    ours = bool(getattr(trainer_cls, "uses_harness_training", False))
+    if plan.resolved_options is None:
+        # not resolved by the plan (built without this registry, or a third-party trainer, whose
+        # methods list is checked here)
+        resolve_adapter(plan, trainer_cls)
     spec = loaded.spec
     section = getattr(spec, plan.role)
     launcher = {
@@ -74,10 +53,10 @@ def adapter_stage(
         "trainer": registry.identity("trainers", ref),
         "role": plan.role,
         "method": plan.method,
-        # resolved values, defaults included: a changed default retrains instead of reusing the
-        # adapter trained under the old one (a third-party trainer's own methods: as given)
-        "method_options": resolve_options(plan.method, plan.method_options) if ours else plan.method_options,
-        "hyperparameters": resolve_hyperparameters(plan.hyperparameters) if ours else plan.hyperparameters,
+        # resolved by the plan, defaults included: a changed default retrains instead of reusing
+        # the adapter trained under the old one (a third-party trainer's own methods: as given)
+        "method_options": plan.options,
+        "hyperparameters": plan.settings,
         "budget": plan.budget,
         "seed": spec.seed,
         "model": {"reference": model.reference, "revision": model.revision, "dtype": spec.model.dtype},
@@ -112,8 +91,8 @@ def adapter_stage(
             train_path=train,
             eval_path=evaluation if evaluation is not None and evaluation.is_file() else None,
             method=plan.method,
-            method_options=plan.method_options,
-            hyperparameters={**plan.hyperparameters, "budget": plan.budget},
+            method_options=plan.options,
+            hyperparameters={**plan.settings, "budget": plan.budget},
             output_dir=ctx.workdir,
             checkpoint_dir=ctx.scratch / "checkpoints",
             seed=spec.seed,
@@ -138,7 +117,7 @@ def adapter_stage(
             "parent": plan.parent,
             "parent_trainable": plan.parent_trainable,
             "sweep": plan.sweep,
-            "hyperparameters": resolve_hyperparameters(plan.hyperparameters) if ours else plan.hyperparameters,
+            "hyperparameters": plan.settings,
             "budget": plan.budget,
             "efficiency": result.metrics,
             "launcher": section.launcher,

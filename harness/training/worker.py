@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.context import StageContext
 from harness.paths import write_json
-from harness.training.launch import job_from_json
+from harness.training.launch import job_from_json, read_callbacks
 
 
 def main(job_file: str, result_file: str) -> None:
@@ -23,6 +23,8 @@ def main(job_file: str, result_file: str) -> None:
         workdir=Path(payload["workdir"]),
         scratch=Path(payload["scratch"]),
         base_dir=Path(payload["base_dir"]),
+        trainer_callbacks=read_callbacks(payload.get("callbacks")),
+        report_to=list(payload.get("report_to") or []),
     )
     result = trainer.train(job_from_json(payload["job"]), ctx)
     from accelerate import PartialState

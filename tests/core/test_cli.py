@@ -86,6 +86,10 @@ def test_validate_json_gives_the_plan_or_the_errors(tmp_path: Path, capsys: pyte
     assert data["ok"] is True and data["profile"] == "cpu" and data["name"] == "mx_legal"
     assert [s["name"] for s in data["systems"]][:3] == ["base", "base+dapt", "base+sft"]
     assert {a["name"]: a["parent"] for a in data["adapters"]}["sft"] is None
+    # the adapters as trained: the CPU profile's values, and the defaults the spec leaves out
+    sft = next(a for a in data["adapters"] if a["name"] == "sft")
+    assert sft["hyperparameters"]["learning_rate"] == 1.0e-3 and sft["budget"]["max_steps"] == 30
+    assert sft["method_options"]["r"] == 16 and sft["method_options"]["use_rslora"] is False
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nseed: [1]\n")
     assert main(["validate", str(bad), "--format", "json"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -44,3 +45,47 @@ def test_the_plan_is_frozen_and_holds_the_experiment() -> None:
     assert "mx_legal" in built.tasks
     with pytest.raises(AttributeError):
         built.adapters = ()  # type: ignore[misc]
+
+
+def test_the_plan_resolves_each_adapter_once_with_its_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Method options and hyperparameters are resolved while the plan is built (defaults filled
+    in); the training stage's config and its TrainJob read them instead of resolving again."""
+    from harness.spec.load import load_spec
+    from harness.training import methods
+    from harness.training.methods import get_method
+
+    loaded = load_spec(SMOKE, profile="cpu", check_paths=False)
+    dapt = loaded.plan.adapter("dapt")
+    defaults = get_method(dapt.method).defaults
+    assert set(dapt.resolved_options) == set(defaults)
+    assert {k: dapt.resolved_options[k] for k in dapt.method_options} == dapt.method_options
+    assert dapt.resolved_hyperparameters["optimizer"] == "adamw_torch"
+    assert dapt.options is dapt.resolved_options and dapt.settings is dapt.resolved_hyperparameters
+
+    from harness.plugins import load_registry
+    from harness.training.stage import adapter_stage
+
+    calls: list[str] = []
+    real = methods.resolve_options
+    monkeypatch.setattr(methods, "resolve_options", lambda *a, **k: calls.append("resolve") or real(*a, **k))
+    model = SimpleNamespace(reference="tiny-llama", revision=None)
+    stage = adapter_stage(loaded, load_registry(), dapt, model, {"blocks": None}, None, None)  # type: ignore[arg-type]
+    assert stage.config["method_options"] == dapt.resolved_options
+    assert calls == []
+
+
+def test_wrong_method_options_are_plan_problems_reported_with_their_line(tmp_path: Path) -> None:
+    import yaml
+
+    from harness.plugins import load_registry
+    from harness.spec.load import SpecErrors, load_spec
+
+    spec = yaml.safe_load(SMOKE.read_text(encoding="utf-8"))
+    spec["dapt"]["method_options"]["rank"] = 8
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SpecErrors) as info:
+        load_spec(path, profile="cpu", registry=load_registry(), check_paths=False)
+    text = info.value.one_line()
+    assert "unknown option 'rank' for PEFT method 'lora'" in text
+    assert "dapt.method_options.rank" in text and ":" in text.split("dapt")[0]

@@ -67,6 +67,22 @@ def trained(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> di
     return {"spec": spec, "out": out, "adapter": adapter, "noised": noised, "root": root}
 
 
+def _noised_head_adapter(folder: Path, model) -> Path:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from harness.training.meta import write_meta
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(model.path)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["lm_head"], init_lora_weights=False)
+    get_peft_model(base, config).save_pretrained(folder)
+    write_meta(folder, model, method="lora")
+    _add_noise(folder / "adapter_model.safetensors", std=1.0)
+    return folder
+
+
 def _add_noise(path: Path, std: float) -> None:
     import torch
     from safetensors.torch import load_file, save_file
@@ -79,6 +95,10 @@ def _add_noise(path: Path, std: float) -> None:
 def _gate(out: Path) -> dict:
     latest = sorted(out.glob("regress_tiny/regress-*/gate.json"), key=lambda p: p.stat().st_mtime)[-1]
     return json.loads(latest.read_text())
+
+
+def _latest_run(out: Path) -> Path:
+    return sorted(out.glob("regress_tiny/regress-*/gate.json"), key=lambda p: p.stat().st_mtime)[-1].parent
 
 
 def _cli(*args: str) -> int:
@@ -147,7 +167,12 @@ def test_tolerance_wider_than_drop_passes(trained: dict[str, Path]) -> None:
     assert all(v["verdict"] == "same" and "within tolerance" in v["note"] for v in verdicts)
 
 
-def test_baseline_from_results_file(trained: dict[str, Path]) -> None:
+def test_baseline_from_results_file(trained: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against a results file, the normal pipeline runs the candidate's evaluation alone (no
+    corpus or spec-system stage), and the plan is built once."""
+    from harness import plan
+
+    monkeypatch.setattr(plan, "BUILDS", 0)
     results = trained["out"] / "regress_tiny" / "first" / "results" / "base+dapt" / "results.json"
     code = _cli(
         str(trained["spec"]),
@@ -161,6 +186,11 @@ def test_baseline_from_results_file(trained: dict[str, Path]) -> None:
         str(trained["out"]),
     )
     assert code == 1
+    assert plan.BUILDS == 1
+    run_dir = _latest_run(trained["out"])
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert sorted(manifest["stages"]) == ["eval/noised"]
+    assert sorted(p.name for p in (run_dir / "results").iterdir()) == ["noised"]
 
 
 def test_usage_errors_exit_2(trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,3 +199,54 @@ def test_usage_errors_exit_2(trained: dict[str, Path], tmp_path: Path, capsys: p
     assert _cli(spec, "--adapter", f"x={tmp_path}", "--out", str(trained["out"])) == 2
     assert "adapter_config.json" in capsys.readouterr().err
     assert _cli(spec, "--adapter", f"x={trained['adapter']}", "--baseline", str(tmp_path / "none.json")) == 2
+
+
+@pytest.fixture(scope="module")
+def stacked(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> dict[str, Path]:
+    """A run with an SFT adapter trained on the DAPT one (frozen arm), and a noised copy of it."""
+    from harness.runner.run import RunOptions, run_pipeline
+
+    root = tmp_path_factory.mktemp("regress_on")
+    spec = json.loads(json.dumps(SPEC))
+    # the SFT trainer's response-only head refuses a DAPT adapter on lm_head
+    spec["dapt"]["method_options"]["target_modules"] = r".*(q_proj|v_proj)"
+    spec["instructions"] = {"generators": ["mx_templates"], "budget": 48}
+    spec["sft"] = {
+        "trainer": "sft",
+        "method": "lora",
+        "method_options": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": r".*(q_proj|v_proj)"},
+        "hyperparameters": {"learning_rate": 1.0e-3, "per_device_train_batch_size": 8},
+        "budget": {"max_steps": 3},
+        "dapt_trainable": False,
+    }
+    spec["systems"] = ["base", "base+dapt", "base+dapt+sft"]
+    spec["regression"]["baseline"] = "base+dapt+sft"
+    path = root / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    out = root / "runs"
+    result = run_pipeline(path, RunOptions(profile="cpu", out=out, run_id="first"))
+    adapter = result.run_dir / "adapters" / "dapt+sft"
+    # the planted bad downstream adapter: the tiny model is random, so only its LM head moves its
+    # perplexity (its final norm keeps every other change near-uniform); a noised LoRA there
+    noised = _noised_head_adapter(root / "noised_sft", result.model)
+    return {"spec": path, "out": out, "adapter": adapter, "noised": noised, "run": result.run_dir}
+
+
+def test_a_candidate_stacked_on_the_shipped_dapt_adapter(stacked: dict[str, Path]) -> None:
+    """``--on base+dapt``: the shipped SFT adapter on the shipped DAPT adapter is the shipped pair
+    (exit 0, the same numbers); a planted bad one fails (exit 1)."""
+    common = ["--on", "base+dapt", "--baseline", "base+dapt+sft", "--profile", "cpu", "--out", str(stacked["out"])]
+    assert _cli(str(stacked["spec"]), "--adapter", f"same={stacked['adapter']}", *common) == 0
+    run_dir = _latest_run(stacked["out"])
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "eval/base+dapt" not in manifest["stages"]  # its adapters are used, the system is not evaluated
+    ours = json.loads((run_dir / "results" / "same" / "results.json").read_text())
+    shipped = json.loads((stacked["run"] / "results" / "base+dapt+sft" / "results.json").read_text())
+    assert ours["adapters"] == ["dapt", "same"] and shipped["adapters"] == ["dapt", "dapt+sft"]
+    assert ours["prompt_format"] == shipped["prompt_format"] == "instruction"
+    ppl = "word_perplexity"
+    assert ours["tasks"]["mx_legal_ppl"]["metrics"][ppl]["value"] == pytest.approx(
+        shipped["tasks"]["mx_legal_ppl"]["metrics"][ppl]["value"], rel=1e-5
+    )
+    assert _cli(str(stacked["spec"]), "--adapter", f"bad={stacked['noised']}", *common) == 1
+    assert _cli(str(stacked["spec"]), "--adapter", f"x={stacked['adapter']}", "--on", "base+nope") == 2

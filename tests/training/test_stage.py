@@ -171,7 +171,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(
 
 @pytest.mark.slow
 def test_accelerate_launcher_runs_two_cpu_processes(
-    tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path
+    tiny_model: ResolvedModel, blocks_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from harness.training.launch import launch
 
@@ -182,10 +182,39 @@ def test_accelerate_launcher_runs_two_cpu_processes(
         "lora",
         hyperparameters={"per_device_train_batch_size": 2},
     )
-    result = launch(CausalLMTrainer(), job, make_ctx(tmp_path), 2, None)
+    # a plugin's trainer callback reaches every worker process (pickled); one that cannot be
+    # pickled stays behind with a warning naming it
+    module = tmp_path / "plugin_callbacks"
+    module.mkdir()
+    (module / "marker_callback.py").write_text(
+        "import os\nfrom pathlib import Path\nfrom transformers import TrainerCallback\n\n"
+        "class Marker(TrainerCallback):\n"
+        "    def __init__(self, folder):\n        self.folder = folder\n\n"
+        "    def on_train_end(self, args, state, control, **kwargs):\n"
+        "        Path(self.folder, f\"rank{os.environ.get('RANK', '0')}.{state.global_step}\").touch()\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(module))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(module), os.environ.get("PYTHONPATH", "")]))
+    import threading
+
+    from marker_callback import Marker  # type: ignore[import-not-found]
+
+    class Locked:  # holds a lock, which cannot be pickled
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    ctx = make_ctx(tmp_path)
+    ctx.trainer_callbacks = [Marker(str(marks)), Locked()]
+    result = launch(CausalLMTrainer(), job, ctx, 2, None)
     assert result.metrics["world_size"] == 2 and result.metrics["distributed_backend"] == "gloo"
     assert result.metrics["tokens_per_step"] == 2 * 2 * 32 and result.metrics["train_tokens"] == 3 * 128
     assert (job.output_dir / "adapter_model.safetensors").is_file()
+    steps = result.metrics["global_step"]
+    assert sorted(p.name for p in marks.iterdir()) == [f"rank0.{steps}", f"rank1.{steps}"]
+    assert any("Locked cannot be pickled" in w for w in ctx.warnings)
 
 
 def test_method_sweep_spec_trains_all_six(
