@@ -84,7 +84,6 @@ class HarnessLM(HFLM):
 
         from harness.evaluation.scoring import (
             memory_budget,
-            score_batch,
             score_safely,
             shared_pieces,
             shares_context,
@@ -128,18 +127,13 @@ class HarnessLM(HFLM):
             for indices, answers in zip(owners, self._score_groups(piece)):
                 keep(indices, answers)
 
-        def score(piece: list[Any]) -> list[tuple[float, bool]]:
-            return score_batch(
-                self.model, piece, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
-            )
-
         rest = [(i, requests[i]) for i in alone]
         ordered = Collator(rest, sort_fn=lambda r: (-len(r[1][1] + r[1][2]), tuple(r[1][1] + r[1][2])))
         for chunk in ordered.get_batched(n=int(override_bs or self.batch_size)):
             indices = [i for i, _ in chunk]
             pieces = split_to_fit([r for _, r in chunk], self.model.config, self.max_length, budget)
             for piece in pieces:
-                keep(indices[: len(piece)], score_safely(score, piece, self.max_length))
+                keep(indices[: len(piece)], score_safely(self._score_alone, piece, self.max_length))
                 indices = indices[len(piece) :]
         bar.close()
         return results  # type: ignore[return-value]
@@ -148,7 +142,7 @@ class HarnessLM(HFLM):
         """:func:`~harness.evaluation.scoring.score_shared_contexts`, in halves when out of memory."""
         import torch
 
-        from harness.evaluation.scoring import is_out_of_memory, score_batch, score_safely, score_shared_contexts
+        from harness.evaluation.scoring import is_out_of_memory, score_safely, score_shared_contexts
 
         try:
             return score_shared_contexts(
@@ -163,14 +157,16 @@ class HarnessLM(HFLM):
                 half = len(groups) // 2
                 log.warning("scoring %d contexts ran out of memory; retrying in halves", len(groups))
                 return self._score_groups(groups[:half]) + self._score_groups(groups[half:])
-
-            def alone(piece: list[Any]) -> list[tuple[float, bool]]:
-                return score_batch(
-                    self.model, piece, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
-                )
-
             # one context: its choices on their own, in halves down to one
-            return [score_safely(alone, groups[0], self.max_length)]
+            return [score_safely(self._score_alone, groups[0], self.max_length)]
+
+    def _score_alone(self, piece: list[Any]) -> list[tuple[float, bool]]:
+        """:func:`~harness.evaluation.scoring.score_batch` on this model: each request on its own."""
+        from harness.evaluation.scoring import score_batch
+
+        return score_batch(
+            self.model, piece, self.max_length, self.device, self.softmax_dtype, self.mixed_precision_dtype
+        )
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
         """lm-eval's rolling loglikelihood with documents encoded without special tokens."""

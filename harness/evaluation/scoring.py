@@ -19,9 +19,8 @@ size, down to one sequence (:func:`score_safely`).
 Requests that share their context (the choices of a multiple-choice item) are scored from one
 pass over that context (:func:`score_shared_contexts`): a batch of contexts runs once, left-padded
 and masked, and its key/value cache is repeated for the choices, which then run only their own
-tokens.  For open-book items,
-whose context is a whole article, that is most of the evaluation's compute (four choices: about a
-quarter of the tokens).  The numbers are the full path's: the same positions, the same causal
+tokens.  For open-book items, whose context is a whole article, that is most of the evaluation's
+compute (four choices: about a quarter of the tokens).  The numbers are the full path's: the same positions, the same causal
 and sliding-window attention, checked against lm-eval's own loop in ``tests/evaluation``.
 
 Written here rather than taken from lm-eval because lm-eval has no hook for it: its scoring loop
@@ -34,7 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +42,7 @@ from harness.errors import HarnessError
 
 log = logging.getLogger("harness")
 
+T = TypeVar("T")
 Request = tuple[tuple[str, str] | None, list[int], list[int]]
 
 
@@ -90,20 +90,28 @@ def row_bytes(config: Any, width: int, keep: int, element: int = 4) -> int:
     return logits + attention + activations
 
 
-def split_to_fit(chunk: list[Request], config: Any, max_length: int, budget: int) -> list[list[Request]]:
-    """``chunk`` (sorted longest first, as lm-eval sorts it) cut into pieces within ``budget``."""
-    pieces: list[list[Request]] = []
-    current: list[Request] = []
-    for request in chunk:
-        candidate = [*current, request]
-        width, keep = _shape(candidate, max_length)
-        if current and len(candidate) * row_bytes(config, width, keep) > budget:
+def _pack(items: list[T], fits: Callable[[list[T]], bool]) -> list[list[T]]:
+    """``items`` in order, cut into consecutive pieces that each ``fits`` (a single item always does)."""
+    pieces: list[list[T]] = []
+    current: list[T] = []
+    for item in items:
+        if current and not fits([*current, item]):
             pieces.append(current)
-            candidate = [request]
-        current = candidate
+            current = []
+        current.append(item)
     if current:
         pieces.append(current)
     return pieces
+
+
+def split_to_fit(chunk: list[Request], config: Any, max_length: int, budget: int) -> list[list[Request]]:
+    """``chunk`` (sorted longest first, as lm-eval sorts it) cut into pieces within ``budget``."""
+
+    def fits(piece: list[Request]) -> bool:
+        width, keep = _shape(piece, max_length)
+        return len(piece) * row_bytes(config, width, keep) <= budget
+
+    return _pack(chunk, fits)
 
 
 def _shape(chunk: list[Request], max_length: int) -> tuple[int, int]:
@@ -256,17 +264,11 @@ def score_shared_contexts(
 def shared_pieces(groups: list[list[Request]], config: Any, rows: int, budget: int) -> list[list[list[Request]]]:
     """``groups`` (sorted longest context first) cut into pieces of at most ``rows`` contexts whose
     continuation pass fits ``budget``."""
-    pieces: list[list[list[Request]]] = []
-    current: list[list[Request]] = []
-    for group in groups:
-        candidate = [*current, group]
-        width = max(len(g[0][1]) for g in candidate)
-        span = max(len(c) for g in candidate for _, _, c in g)
-        count = sum(len(g) for g in candidate)
-        if current and (len(candidate) > rows or count * row_bytes(config, width + span, span) > budget):
-            pieces.append(current)
-            candidate = [group]
-        current = candidate
-    if current:
-        pieces.append(current)
-    return pieces
+
+    def fits(piece: list[list[Request]]) -> bool:
+        width = max(len(g[0][1]) for g in piece)
+        span = max(len(c) for g in piece for _, _, c in g)
+        count = sum(len(g) for g in piece)
+        return len(piece) <= rows and count * row_bytes(config, width + span, span) <= budget
+
+    return _pack(groups, fits)

@@ -108,36 +108,23 @@ def regress(
     # the candidates are asked as the baseline was: its system's prompt format, or the one its
     # results file records
     if base_dir is None:
-        planned = {s.name: s.prompt_format for s in loaded.plan.systems}
-        fmt = planned.get(baseline)
+        fmt = {s.name: s.prompt_format for s in loaded.plan.systems}.get(baseline)
     else:
         fmt = read_results_format(base_dir)
-    # one run of the normal pipeline with the candidates as extra systems: with a baseline system
-    # (cached when ``harness run`` already evaluated it) or, against a results file, the
+    # one run of the normal pipeline with the candidates as extra systems: with the baseline
+    # system (cached when ``harness run`` already evaluated it) or, against a results file, the
     # candidates' evaluations alone
-    if base_dir is None:
-        options = RunOptions(
-            profile=profile,
-            out=out,
-            systems=[baseline],
-            limit=limit,
-            candidates=adapters,
-            candidates_on=on,
-            candidates_prompt_format=fmt,
-            run_id=run_id,
-        )
-    else:
-        options = RunOptions(
-            profile=profile,
-            out=out,
-            systems=[],
-            only=["eval"],
-            limit=limit,
-            candidates=adapters,
-            candidates_on=on,
-            candidates_prompt_format=fmt,
-            run_id=run_id,
-        )
+    options = RunOptions(
+        profile=profile,
+        out=out,
+        systems=[baseline] if base_dir is None else [],
+        only=[] if base_dir is None else ["eval"],
+        limit=limit,
+        candidates=adapters,
+        candidates_on=on,
+        candidates_prompt_format=fmt,
+        run_id=run_id,
+    )
     result = run_pipeline(spec_path, options, loaded=loaded)
     if result.run is not None and result.run.hook is not None:
         result.run.hook.run_finished(run=result.run, result=result, error=None)
