@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError, SpecError
@@ -202,8 +203,20 @@ class Plan:
     tasks: tuple[str, ...]
     baseline: str | None
     candidates: tuple[str, ...]
-    #: spec errors found while resolving the adapters (field-named; the spec checks report them)
+    #: spec errors found while resolving the adapters and tasks (field-named; the spec checks
+    #: report them with the spec file's line numbers)
     problems: tuple[SpecError, ...] = ()
+    #: the evaluation tasks as lm-eval will load them (shipped groups expanded, identities for the
+    #: cache key); empty when the plan was built without the spec's folder or a task is wrong
+    task_refs: tuple[Any, ...] = ()
+
+    def resolved_tasks(self) -> list[Any]:
+        """:attr:`task_refs`, or the first task problem raised (an unknown task, a ``task_limits``
+        key that names no task run)."""
+        for exc in self.problems:
+            if (exc.field or "").startswith("evaluation.task"):
+                raise exc
+        return list(self.task_refs)
 
     def adapter(self, name: str) -> AdapterPlan:
         """The adapter plan called ``name``."""
@@ -243,9 +256,11 @@ def resolve_adapter(plan: AdapterPlan, trainer_cls: Any) -> None:
 BUILDS = 0
 
 
-def build_plan(spec: Spec, registry: Registry | None = None) -> Plan:
+def build_plan(spec: Spec, registry: Registry | None = None, base_dir: Path | None = None) -> Plan:
     """Expand ``spec`` into its :class:`Plan`, each adapter resolved against its trainer in
-    ``registry`` (:func:`resolve_adapter`; without a registry the adapters stay as given).
+    ``registry`` (:func:`resolve_adapter`; without a registry the adapters stay as given) and the
+    evaluation tasks against ``base_dir``, the spec's folder (:func:`resolve_plan_tasks`; without
+    it the tasks stay names).
 
     Wrong settings do not stop the build: they are the plan's ``problems``, which the spec
     checks report with the spec file's line numbers."""
@@ -263,6 +278,9 @@ def build_plan(spec: Spec, registry: Registry | None = None) -> Plan:
                 resolve_adapter(plan, trainer)
             except SpecError as exc:
                 problems.append(exc)
+    refs: list[Any] = []
+    if base_dir is not None:
+        refs = resolve_plan_tasks(spec, base_dir, problems)
     return Plan(
         adapters=tuple(adapters),
         systems=tuple(plan_systems(spec, adapters)),
@@ -270,7 +288,26 @@ def build_plan(spec: Spec, registry: Registry | None = None) -> Plan:
         baseline=spec.regression.baseline,
         candidates=tuple(spec.regression.candidates),
         problems=tuple(problems),
+        task_refs=tuple(refs),
     )
+
+
+def resolve_plan_tasks(spec: Spec, base_dir: Path, problems: list[SpecError]) -> list[Any]:
+    """The spec's evaluation tasks as :class:`harness.evaluation.tasks.TaskRef` (each unknown
+    name and each ``task_limits`` key that names no task run appended to ``problems``)."""
+    from harness.evaluation.tasks import resolve_tasks, unknown_limits
+
+    section = spec.evaluation
+    refs: list[Any] = []
+    for i, name in enumerate(section.tasks):
+        try:
+            refs += resolve_tasks([name], base_dir)
+        except SpecError as exc:
+            problems.append(SpecError(exc.message, field=f"evaluation.tasks[{i}]"))
+    if len(refs) and not any((p.field or "").startswith("evaluation.tasks") for p in problems):
+        for name, message in unknown_limits(refs, section.task_limits):
+            problems.append(SpecError(message, field=f"evaluation.task_limits.{name}"))
+    return refs
 
 
 def external_prompt_format(spec: Spec, systems: list[SystemPlan] | tuple[SystemPlan, ...]) -> str:

@@ -84,7 +84,7 @@ def through_harness(model: Any, limit: int, batch_size: int, bootstrap_iters: in
     }
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        run_evaluation(registry, config, SystemPlan("base", []), model, {}, ["mx_legal_ppl"], Path.cwd(), Path(out), {})
+        run_evaluation(registry, config, SystemPlan("base", []), model, {}, refs, Path(out), {})
     return time.perf_counter() - start
 
 

@@ -30,10 +30,10 @@ def eval_config(
     """Everything the results depend on: system, model revision, tasks and their data, limits, metrics."""
     import lm_eval
 
-    from harness.evaluation.tasks import effective_limits, resolve_tasks
+    from harness.evaluation.tasks import effective_limits
 
     section = loaded.spec.evaluation
-    refs = resolve_tasks(section.tasks, loaded.base_dir)
+    refs = loaded.plan.resolved_tasks()
     limits = effective_limits(refs, limit if limit is not None else section.limit, section.task_limits)
     options = section.metric_options
     unknown = sorted(set(options) - set(registry.names("metrics")))
@@ -77,23 +77,20 @@ def run_evaluation(
     system: SystemPlan,
     model: ResolvedModel,
     adapter_dirs: dict[str, Path],
-    task_names: list[str],
-    base_dir: Path,
+    refs: list[Any],
     out_dir: Path,
     metric_options: dict[str, dict[str, Any]],
     memory_limit_mb: int | None = None,
 ) -> dict[str, Any]:
-    """Build, evaluate and write ``results.json`` + ``samples/<task>.jsonl`` (and lm-eval's
-    own dated files) into ``out_dir``."""
+    """Build ``system``, evaluate it on ``refs`` (the plan's tasks) and write ``results.json`` +
+    ``samples/<task>.jsonl`` (and lm-eval's own dated files) into ``out_dir``."""
     from harness.evaluation import lm as lm_mod
     from harness.evaluation import pool
     from harness.evaluation import results as res
     from harness.evaluation.metrics_bridge import push_metrics, runtime_info
-    from harness.evaluation.tasks import TaskRef, resolve_tasks
 
     settings = config["settings"]
     push_metrics(registry, metric_options)  # before lm-eval loads any task
-    refs: list[TaskRef] = resolve_tasks(task_names, base_dir)
     started = time.perf_counter()
     model_obj, tokenizer, shared = pool.system_model(system, model, adapter_dirs, config["model"]["dtype"])
     precision = config.get("precision", "fp32")
@@ -177,10 +174,9 @@ def eval_stage(
 ) -> Stage:
     """The stage evaluating ``system``; ``limit`` (from ``--limit``) overrides ``evaluation.limit``."""
     config = eval_config(loaded, registry, system, model, limit)
-    spec_tasks = list(loaded.spec.evaluation.tasks)
+    refs = loaded.plan.resolved_tasks()
     metric_options = dict(loaded.spec.evaluation.metric_options)
     memory_limit_mb = loaded.spec.evaluation.memory_limit_mb
-    base_dir = loaded.base_dir
     unknown = [a for a in system.adapters if a not in adapters]
     if unknown:
         from harness.errors import SpecError
@@ -199,8 +195,7 @@ def eval_stage(
             system,
             model,
             dict(inputs),
-            spec_tasks,
-            base_dir,
+            refs,
             ctx.workdir,
             metric_options,
             memory_limit_mb,

@@ -159,8 +159,6 @@ def _names_in_yaml(path: Path) -> list[str]:
 
 def resolve_tasks(names: list[str], base_dir: Path) -> list[TaskRef]:
     """Resolve spec task names; unknown names are a :class:`SpecError` with close matches."""
-    import lm_eval
-
     refs: list[TaskRef] = []
     for i, name in enumerate(names):
         try:
@@ -187,6 +185,8 @@ def resolve_tasks(names: list[str], base_dir: Path) -> list[TaskRef]:
                     for n in _names_in_yaml(file)
                 ]
         else:
+            import lm_eval
+
             refs.append(TaskRef(name, "lm_eval", None, {"lm_eval": lm_eval.__version__}))
     return refs
 

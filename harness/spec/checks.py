@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from harness.errors import HarnessError, SpecError
 from harness.spec.common import ComponentRef
+from harness.spec.load import dotted, undotted
 from harness.spec.yamlload import Loc
 
 if TYPE_CHECKING:
@@ -117,38 +118,20 @@ def check_components(loaded: LoadedSpec, registry: Registry, check_paths: bool =
         if check_paths:
             for option, message in component.check(loaded.base_dir):
                 problems.append(loaded.error((*loc, "options", option), message))
-    problems += _check_trainer_methods(loaded, registry)
-    problems += _check_tasks(loaded)
+    problems += _check_plan(loaded, registry)
     return problems
 
 
-def _check_trainer_methods(loaded: LoadedSpec, registry: Registry) -> list[SpecError]:
-    """Every adapter the spec plans: method, options, hyperparameters and budget (before any run),
-    as :func:`harness.plan.build_plan` found them while resolving the adapters."""
+def _check_plan(loaded: LoadedSpec, registry: Registry) -> list[SpecError]:
+    """Every adapter the spec plans (method, options, hyperparameters and budget) and every
+    evaluation task (names, ``task_limits`` keys), as :func:`harness.plan.build_plan` found them
+    while resolving the plan: its ``problems``, placed on the spec's lines."""
     if loaded.registry is None:
         loaded.registry = registry
     problems: dict[tuple[str, str], SpecError] = {}
     for exc in loaded.plan.problems:
-        loc = tuple(exc.field.split(".")) if exc.field else ("dapt",)
+        loc = undotted(exc.field) if exc.field else ("dapt",)
         # one message per field: the sweep points of a section share their error
         message = re.sub(r"^adapter '[^']*': ", "", exc.message)
-        problems.setdefault((".".join(loc), message), loaded.error(loc, message))
+        problems.setdefault((dotted(loc), message), loaded.error(loc, message))
     return list(problems.values())
-
-
-def _check_tasks(loaded: LoadedSpec) -> list[SpecError]:
-    from harness.evaluation.catalog import resolve_task
-
-    problems = []
-    for i, task in enumerate(loaded.spec.evaluation.tasks):
-        try:
-            resolve_task(task, loaded.base_dir)
-        except LookupError as exc:
-            problems.append(loaded.error(("evaluation", "tasks", i), str(exc)))
-    if not problems and loaded.spec.evaluation.task_limits:
-        from harness.evaluation.tasks import resolve_tasks, unknown_limits
-
-        refs = resolve_tasks(loaded.spec.evaluation.tasks, loaded.base_dir)
-        for name, message in unknown_limits(refs, loaded.spec.evaluation.task_limits):
-            problems.append(loaded.error(("evaluation", "task_limits", name), message))
-    return problems

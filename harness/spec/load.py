@@ -64,7 +64,7 @@ class LoadedSpec:
                 from harness.plugins import load_registry
 
                 self.registry = load_registry()
-            self._plan = build_plan(self.spec, self.registry)
+            self._plan = build_plan(self.spec, self.registry, self.base_dir)
         return self._plan
 
     @property
@@ -83,6 +83,17 @@ def dotted(loc: Loc) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def undotted(field: str) -> Loc:
+    """``corpus.cleaners[2].name`` → ``("corpus", "cleaners", 2, "name")`` (:func:`dotted` undone)."""
+    loc: list[str | int] = []
+    for part in field.split("."):
+        name, *indices = part.split("[")
+        if name:
+            loc.append(name)
+        loc += [int(i.rstrip("]")) for i in indices]
+    return tuple(loc)
 
 
 def pick_profile(requested: str) -> tuple[str, str]:

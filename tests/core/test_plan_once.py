@@ -89,3 +89,50 @@ def test_wrong_method_options_are_plan_problems_reported_with_their_line(tmp_pat
     text = info.value.one_line()
     assert "unknown option 'rank' for PEFT method 'lora'" in text
     assert "dapt.method_options.rank" in text and ":" in text.split("dapt")[0]
+
+
+def test_the_plan_resolves_the_tasks_once_and_the_eval_stage_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.evaluation import tasks
+    from harness.evaluation.stage import eval_config
+    from harness.plugins import load_registry
+    from harness.spec.load import load_spec
+
+    loaded = load_spec(SMOKE, profile="cpu", check_paths=False)
+    refs = loaded.plan.resolved_tasks()
+    assert "mx_legal_ppl" in [r.name for r in refs] and "mx_legal" not in [r.name for r in refs]  # group expanded
+    monkeypatch.setattr(tasks, "resolve_tasks", lambda *a, **k: pytest.fail("tasks resolved again"))
+    system = loaded.plan.systems[0]
+    model = SimpleNamespace(reference="tiny-llama", revision=None, source="local")
+    config = eval_config(loaded, load_registry(), system, model, None)  # type: ignore[arg-type]
+    assert [t["name"] for t in config["tasks"]] == [r.name for r in refs]
+
+
+def test_an_unknown_task_is_a_plan_problem_with_its_line(tmp_path: Path) -> None:
+    from harness.plugins import load_registry
+    from harness.spec.load import SpecErrors, load_spec
+
+    text = SMOKE.read_text(encoding="utf-8")
+    assert "tasks: [mx_legal" in text
+    path = tmp_path / "spec.yaml"
+    path.write_text(text.replace("tasks: [mx_legal", "tasks: [mx_legl"), encoding="utf-8")
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if "mx_legl" in row)
+    with pytest.raises(SpecErrors) as info:
+        load_spec(path, profile="cpu", registry=load_registry(), check_paths=False)
+    text = info.value.one_line()
+    assert f"spec.yaml:{line}: evaluation.tasks[0]: unknown task 'mx_legl'" in text and "did you mean" in text
+
+
+def test_the_spec_layer_imports_nothing_above_it() -> None:
+    """harness/spec/ may use the plugin core, errors, names and precision; stage builders,
+    evaluation and training sit above it and are reached only through the plan (which
+    ``LoadedSpec.plan`` builds on first use)."""
+    import ast
+
+    above = ("harness.training", "harness.evaluation", "harness.corpus", "harness.instructions", "harness.runner")
+    spec_dir = Path(__file__).resolve().parents[2] / "harness" / "spec"
+    found = []
+    for file in sorted(spec_dir.glob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(above):
+                found.append(f"{file.name}: {node.module}")
+    assert found == []

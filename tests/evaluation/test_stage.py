@@ -160,6 +160,7 @@ def test_config_hash_follows_task_data(tmp_path, tiny_model, eval_registry, monk
     loaded = load(tmp_path, ["mx_legal_ppl"])
     key = eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None).compute_key()
     monkeypatch.setattr(tasks_mod, "manifest_hash", lambda: "0" * 64)
+    loaded = load(tmp_path, ["mx_legal_ppl"])  # the next command: its plan resolves the tasks again
     assert eval_stage(loaded, eval_registry, SystemPlan("base", []), tiny_model, {}, None).compute_key() != key
 
 

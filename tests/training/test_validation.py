@@ -85,13 +85,13 @@ def test_budget_in_tokens_becomes_steps() -> None:
 
 
 def test_validate_names_unknown_method(training_registry, tmp_path: Path) -> None:
-    from harness.spec.checks import _check_trainer_methods
+    from harness.spec.checks import _check_plan
 
     text = (DATA / "tiny_methods_sweep.yaml").read_text().replace("ia3, prefix", "ia3, prefixx")
     spec = tmp_path / "spec.yaml"
     spec.write_text(text)
     loaded = load_spec(spec, profile="cpu", check_paths=False)
-    problems = _check_trainer_methods(loaded, training_registry)
+    problems = _check_plan(loaded, training_registry)
     assert len(problems) == 1 and "prefixx" in problems[0].message and "lora" in problems[0].message
     assert problems[0].line == 11
 
