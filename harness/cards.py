@@ -66,9 +66,10 @@ def _adapter_lines(record: dict[str, Any], meta: dict[str, Any], name: str) -> l
     eff = record.get("efficiency") or {}
     options = ", ".join(f"{k}={_fmt(v)}" for k, v in sorted((meta.get("method_options") or {}).items()))
     parent = meta.get("parent")
+    label = meta.get("method_label") or record.get("method_label")
     lines = [
         f"- **Adapter** `{name}` ({record.get('role', meta.get('role', '?'))}): PEFT method "
-        f"`{meta.get('method', record.get('method', '?'))}` ({options})",
+        f"`{meta.get('method', record.get('method', '?'))}`" + (f" ({label})" if label else "") + f" ({options})",
         f"- **Trainer**: `{record.get('trainer', '?')}`; budget {record.get('budget') or '—'}; "
         f"{eff.get('global_step', '?')} steps, {eff.get('train_tokens', '?')} training tokens"
         + (f", {eff['examples']} examples" if eff.get("examples") else ""),

@@ -182,6 +182,9 @@ class TrainJob:
     init_adapters: dict[str, tuple[Path, bool]] = field(default_factory=dict)
     #: resolved compute precision: fp32 | bf16 | fp16 (mixed: weights stay ``dtype``)
     precision: str = "fp32"
+    #: the PEFT method component, built with ``method_options`` from the run's registry (None:
+    #: the trainer builds ``method`` from the installed plugins)
+    peft: Any = None
 
 
 @dataclass
@@ -198,6 +201,97 @@ class Trainer(Component):
     def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:
         """Train, writing a standard PEFT folder into ``job.output_dir``; resume from checkpoints."""
         raise NotImplementedError
+
+
+class PeftMethod(Component):
+    """A parameter-efficient method (family ``peft_methods``): the spec's ``method`` names one and
+    ``method_options`` are its :attr:`Options`.
+
+    A method builds its adapter onto a loaded model (:meth:`attach`, usually a PEFT config through
+    :meth:`peft_config`), saves and loads it (:meth:`save`, :meth:`load`; PEFT folders by
+    default) and says how it composes (:attr:`stackable`, :attr:`mergeable`, :attr:`quantized`).
+    The harness keeps no per-method code: training, composition, export and the leaderboard ask
+    the method.  A PEFT-backed method is usually only :attr:`Options` and :meth:`peft_config`
+    (docs/plugins.md, "A PEFT method").
+    """
+
+    #: the ``peft_type`` a saved folder records (``adapter_config.json``); composition looks the
+    #: method up by it for adapters from outside the harness
+    peft_type: ClassVar[str] = ""
+    #: adapters of this method can be active together in one model (stacked systems, trainable arm)
+    stackable: ClassVar[bool] = True
+    #: the adapter can be merged into the base weights (merged systems, ``export --merged``)
+    mergeable: ClassVar[bool] = True
+    #: the base is loaded 4-bit for it (QLoRA)
+    quantized: ClassVar[bool] = False
+    #: it adds virtual tokens instead of changing layers (prefix and prompt tuning)
+    prompt_learning: ClassVar[bool] = False
+    #: options whose value is a list (a list there is one value, not a sweep)
+    list_options: ClassVar[frozenset[str]] = frozenset({"target_modules", "modules_to_save", "layers_to_transform"})
+
+    def label(self) -> str:
+        """What the leaderboard says beside the method's name (``PEFT VeraConfig``, ``stand-in
+        for BitFit``); empty for none."""
+        return ""
+
+    def check_options(self) -> None:
+        """Checks across options, before any model is loaded (a :class:`harness.errors.SpecError`
+        whose ``field`` is ``method_options.<name>``)."""
+
+    def check_model(self, model: Any) -> None:
+        """Raise a :class:`harness.errors.SpecError` (``field="method_options.<name>"``) when the
+        options do not fit ``model`` (a target module it lacks, no bias terms for BitFit)."""
+
+    def load_kwargs(self, precision: str) -> dict[str, Any]:
+        """Extra ``from_pretrained`` arguments for the base (a 4-bit quantization config)."""
+        return {}
+
+    def prepare_base(self, model: Any, gradient_checkpointing: bool) -> Any:
+        """The base before the adapter goes on (k-bit preparation for QLoRA)."""
+        return model
+
+    def peft_config(self, model_path: str) -> Any:
+        """The ``peft`` config this method builds (task type causal LM)."""
+        raise NotImplementedError
+
+    def attach(self, model: Any, model_path: str) -> Any:
+        """The model with a new trainable adapter called ``default`` on it."""
+        from peft import get_peft_model
+
+        return get_peft_model(model, self.peft_config(model_path))
+
+    def record(self, model: Any) -> dict[str, Any]:
+        """The options as used, after the library filled in its defaults (target modules …)."""
+        out = self.options.model_dump(mode="json")
+        config = getattr(model, "peft_config", {}).get("default")
+        targets = getattr(config, "target_modules", None)
+        if "target_modules" in out and targets is not None:
+            out["target_modules"] = sorted(targets) if not isinstance(targets, str) else targets
+        return out
+
+    def cost(self, model: Any) -> dict[str, Any]:
+        """Method-specific cost figures for ``efficiency.json`` beside the generic ones
+        (trainable parameters, adapter size, tokens/s and peak memory are measured for all)."""
+        return {}
+
+    def save(self, model: Any, folder: Path, adapters: list[str]) -> None:
+        """Write the trained adapter(s) named ``adapters`` (``default``, and ``parent`` for the
+        trainable arm) as a folder :meth:`load` reads."""
+        model.save_pretrained(str(folder), selected_adapters=adapters)
+
+    def load(self, base: Any, folder: Path, name: str, into: Any = None, trainable: bool = False) -> Any:
+        """``base`` with the adapter in ``folder`` on it, called ``name`` (into the already built
+        ``into`` model when given)."""
+        from peft import PeftModel
+
+        if into is None:
+            return PeftModel.from_pretrained(base, str(folder), adapter_name=name, is_trainable=trainable)
+        into.load_adapter(str(folder), adapter_name=name, is_trainable=trainable)
+        return into
+
+    def merge(self, base: Any, folder: Path) -> Any:
+        """The plain model with the adapter in ``folder`` merged into its weights."""
+        return self.load(base, folder, "merge").merge_and_unload()
 
 
 # --- models ---------------------------------------------------------------------------------

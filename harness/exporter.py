@@ -94,13 +94,15 @@ def _safe(name: str) -> str:
 
 def export_system(run: Path, system_name: str, out: Path, merged: bool = False) -> Path:
     """Write ``system_name`` of the finished run ``run`` to ``out``; returns ``out``."""
-    from harness.training.compose import MERGEABLE, adapter_chain, peft_type
+    from harness.training.compose import adapter_chain
+    from harness.training.meta import is_adapter_folder
+    from harness.training.methods import adapter_kind, method_of_folder
 
     run = Path(run)
     manifest = _manifest(run)
     system = _system(manifest, system_name)
     adapter_dirs = {name: run / "adapters" / name for name in system.adapters}
-    missing = [name for name, folder in adapter_dirs.items() if not (folder / "adapter_config.json").is_file()]
+    missing = [name for name, folder in adapter_dirs.items() if not is_adapter_folder(folder)]
     if missing:
         raise DataError(
             f"system {system_name!r}: no adapter folder for {', '.join(missing)}", file=str(run / "adapters")
@@ -109,17 +111,22 @@ def export_system(run: Path, system_name: str, out: Path, merged: bool = False) 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError("the export folder exists and is not empty; choose a new one", file=str(out))
     chain = adapter_chain(system, adapter_dirs)
-    kinds = [peft_type(folder) for folder in chain]
+    kinds = [adapter_kind(folder) for folder in chain]
+    methods = [method_of_folder(folder) for folder in chain]
     model = resolved_model(run, manifest)
     dtype = ((manifest.get("spec") or {}).get("model") or {}).get("dtype", "float32")
-    if merged and any(kind not in MERGEABLE for kind in kinds):
+    unmergeable = [kind for kind, method in zip(kinds, methods) if not method.mergeable]
+    if merged and unmergeable:
         raise SpecError(
-            f"system {system_name!r} has a {next(k for k in kinds if k not in MERGEABLE)} adapter, which cannot be "
+            f"system {system_name!r} has a {unmergeable[0]} adapter, which cannot be "
             "merged into the base weights; export it without --merged",
             field="--merged",
         )
-    plain_peft = system.composition == "stacked" and (
-        len(chain) < 2 or (len(set(kinds)) == 1 and kinds[0] in MERGEABLE)
+    peft_folders = all((folder / "adapter_config.json").is_file() for folder in chain)
+    plain_peft = (
+        system.composition == "stacked"
+        and peft_folders
+        and (len(chain) < 2 or (len(set(kinds)) == 1 and all(m.stackable for m in methods)))
     )
     if not merged and not plain_peft:
         raise SpecError(

@@ -85,6 +85,20 @@ def register_trainers(register: Register) -> None:
 
 
 @hookspec
+def register_peft_methods(register: Register) -> None:
+    """Called once when the component registry is built, to collect PEFT methods.
+
+    The spec's ``dapt.method`` / ``sft.method`` names one and ``method_options`` are its options;
+    training, composition, export and the leaderboard ask the method how to build, save, load and
+    merge its adapter and whether it stacks (docs/plugins.md, "A PEFT method").
+
+    :param register: ``register(name, cls)`` where ``cls`` subclasses
+        :class:`harness.components.PeftMethod`.
+    :return: nothing.
+    """
+
+
+@hookspec
 def register_metrics(register: Register) -> None:
     """Called once when the component registry is built, to collect lm-eval metrics.
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from harness.errors import SpecError
 from harness.plan import AdapterPlan, SystemPlan, external_prompt_format
+from harness.training.meta import is_adapter_folder
 
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
@@ -110,8 +111,8 @@ def build_pipeline(
 
         if name in pipeline.eval_stages:
             raise SpecError(f"candidate name {name!r} is already a system of the spec", field="--adapter")
-        if not (path / "adapter_config.json").is_file():
-            raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field="--adapter")
+        if not is_adapter_folder(path):
+            raise SpecError(f"{path} is not an adapter folder (no adapter_config.json)", field="--adapter")
         chain = [*(on.adapters if on else []), name]
         fmt = candidates_prompt_format or external_prompt_format(loaded.spec, pipeline.systems)
         system = SystemPlan(name, chain, prompt_format=fmt)

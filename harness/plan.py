@@ -60,21 +60,19 @@ class SystemPlan:
     prompt_format: str = "plain"
 
 
-#: options whose single value is itself a list: they sweep only when given a list of lists
-LIST_VALUED = {"target_modules", "modules_to_save", "feedforward_modules", "layers_to_transform"}
-
-
-def _is_sweep(key: str, value: Any) -> bool:
+def _is_sweep(key: str, value: Any, list_valued: set[str]) -> bool:
+    """A list sweeps, except for an option whose single value is a list (``target_modules``, as
+    the PEFT methods declare them): that sweeps only when given a list of lists."""
     if not isinstance(value, list):
         return False
-    if key.rsplit(".", 1)[-1] in LIST_VALUED:
+    if key.startswith("method_options.") and key.rsplit(".", 1)[-1] in list_valued:
         return bool(value) and all(isinstance(v, list) for v in value)
     return True
 
 
-def _grid(values: dict[str, Any]) -> list[dict[str, Any]]:
+def _grid(values: dict[str, Any], list_valued: set[str]) -> list[dict[str, Any]]:
     """Expand swept values into the cartesian product of single values."""
-    keys = [k for k, v in values.items() if _is_sweep(k, v)]
+    keys = [k for k, v in values.items() if _is_sweep(k, v, list_valued)]
     if not keys:
         return [{}]
     return [dict(zip(keys, combo)) for combo in itertools.product(*(values[k] for k in keys))]
@@ -93,7 +91,9 @@ def per_method_options(section: Any) -> dict[str, dict[str, Any]] | None:
     return None
 
 
-def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _expand(
+    role: str, section: Any, list_valued: set[str], with_parent: bool = True
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(sweep point, concrete settings) for every grid point of one training section.
 
     ``method_options`` may be keyed by method (``{lora: {r: 16}, prefix: {num_virtual_tokens: 16}}``)
@@ -117,7 +117,7 @@ def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dic
         flat.update({f"budget.{k}": v for k, v in section.budget.model_dump(exclude_none=True).items()})
         if role == "sft":
             flat["dapt_trainable"] = section.dapt_trainable if with_parent else False
-        for point in _grid(flat):
+        for point in _grid(flat, list_valued):
             concrete = {**flat, **point}
             if per_method and len(methods) > 1:
                 point = {"method": method, **point}
@@ -125,25 +125,29 @@ def _expand(role: str, section: Any, with_parent: bool = True) -> list[tuple[dic
     return out
 
 
-def plan_adapters(spec: Spec) -> list[AdapterPlan]:
-    """Every adapter the systems need.
+def plan_adapters(spec: Spec, registry: Registry | None = None) -> list[AdapterPlan]:
+    """Every adapter the systems need (list-valued options as the PEFT methods in ``registry``,
+    or the installed ones, declare them).
 
     DAPT: one per grid point.  SFT: trained on the bare base for systems ``base+sft``, and on each
     DAPT point for systems ``base+dapt+sft`` (where ``dapt_trainable`` picks the frozen or the
     trainable arm, and may itself be swept).
     """
+    from harness.training.methods import list_options
+
+    lists = list_options(registry)
     plans: list[AdapterPlan] = []
     if spec.dapt is not None and spec.dapt.enabled:
-        plans += [_make("dapt", spec.dapt, point, c, None, False) for point, c in _expand("dapt", spec.dapt)]
+        plans += [_make("dapt", spec.dapt, point, c, None, False) for point, c in _expand("dapt", spec.dapt, lists)]
     if spec.sft is None or not spec.sft.enabled:
         return plans
     shapes = {tuple(s.adapters or []) for s in spec.systems}
     if ("sft",) in shapes:
-        for point, c in _expand("sft", spec.sft, with_parent=False):
+        for point, c in _expand("sft", spec.sft, lists, with_parent=False):
             plans.append(_make("sft", spec.sft, point, c, None, False))
     if ("dapt", "sft") in shapes:
         for parent in [p for p in plans if p.role == "dapt"]:
-            for point, c in _expand("sft", spec.sft):
+            for point, c in _expand("sft", spec.sft, lists):
                 plan = _make("sft", spec.sft, point, c, parent.name, bool(c["dapt_trainable"]))
                 plan.name = f"{parent.name}+{plan.name}"
                 plans.append(plan)
@@ -226,15 +230,16 @@ class Plan:
         raise KeyError(name)
 
 
-def resolve_adapter(plan: AdapterPlan, trainer_cls: Any) -> None:
+def resolve_adapter(plan: AdapterPlan, trainer_cls: Any, registry: Registry | None = None) -> None:
     """Fill in ``plan``'s resolved options and hyperparameters, or raise the :class:`SpecError`
     that names the wrong field (method, options, hyperparameters, budget).
 
-    Only for trainers that use the harness's training loop (``uses_harness_training``); a
-    third-party trainer validates its own settings, and only its ``methods`` list is checked.
+    Only for trainers that use the harness's training loop (``uses_harness_training``), which take
+    every PEFT method of ``registry``; a third-party trainer validates its own settings, and only
+    its ``methods`` list is checked.
     """
     from harness.training.arguments import max_steps_for, resolve_hyperparameters
-    from harness.training.methods import get_method, resolve_options
+    from harness.training.methods import resolve_options
 
     if not getattr(trainer_cls, "uses_harness_training", False):
         methods = getattr(trainer_cls, "methods", None)
@@ -244,8 +249,7 @@ def resolve_adapter(plan: AdapterPlan, trainer_cls: Any) -> None:
             )
         return
     try:
-        get_method(plan.method)
-        plan.resolved_options = resolve_options(plan.method, plan.method_options)
+        plan.resolved_options = resolve_options(plan.method, plan.method_options, registry)
         plan.resolved_hyperparameters = resolve_hyperparameters(plan.hyperparameters)
         max_steps_for(plan.budget, None)
     except SpecError as exc:
@@ -266,7 +270,7 @@ def build_plan(spec: Spec, registry: Registry | None = None, base_dir: Path | No
     checks report with the spec file's line numbers."""
     global BUILDS
     BUILDS += 1
-    adapters = plan_adapters(spec)
+    adapters = plan_adapters(spec, registry)
     problems: list[SpecError] = []
     if registry is not None:
         for plan in adapters:
@@ -275,9 +279,10 @@ def build_plan(spec: Spec, registry: Registry | None = None, base_dir: Path | No
             except HarnessError:
                 continue  # the trainer itself is missing: reported with the components
             try:
-                resolve_adapter(plan, trainer)
+                resolve_adapter(plan, trainer, registry)
             except SpecError as exc:
                 problems.append(exc)
+        problems += check_stacking(adapters, registry)
     refs: list[Any] = []
     if base_dir is not None:
         refs = resolve_plan_tasks(spec, base_dir, problems)
@@ -290,6 +295,48 @@ def build_plan(spec: Spec, registry: Registry | None = None, base_dir: Path | No
         problems=tuple(problems),
         task_refs=tuple(refs),
     )
+
+
+def check_stacking(adapters: list[AdapterPlan], registry: Registry) -> list[SpecError]:
+    """An SFT adapter on a DAPT adapter needs methods that compose, as their plugins say: the
+    trainable arm needs both in one model (same kind, the method stacks); the frozen arm merges
+    the DAPT adapter into the base unless they stack."""
+    from harness.training.methods import build_method
+
+    by_name = {a.name: a for a in adapters}
+    out: list[SpecError] = []
+    for plan in adapters:
+        parent = by_name.get(plan.parent or "")
+        if parent is None or plan.resolved_options is None or parent.resolved_options is None:
+            continue  # a third-party trainer's adapters, or settings already reported wrong
+        try:
+            new = build_method(plan.method, plan.resolved_options, registry)
+            old = build_method(parent.method, parent.resolved_options, registry)
+        except SpecError:
+            continue
+        together = new.peft_type == old.peft_type and new.stackable and old.stackable  # type: ignore[attr-defined]
+        if plan.parent_trainable and not together:
+            why = (
+                f"{plan.method} adapters do not stack"
+                if new.peft_type == old.peft_type  # type: ignore[attr-defined]
+                else f"{plan.method} and {parent.method} adapters cannot be active in one model"
+            )
+            out.append(
+                SpecError(
+                    f"adapter {plan.name!r}: the trainable-DAPT arm needs the DAPT and SFT adapters in one model: "
+                    f"{why}; use dapt_trainable: false, or methods that stack",
+                    field="sft.dapt_trainable",
+                )
+            )
+        elif not together and not old.mergeable:  # type: ignore[attr-defined]
+            out.append(
+                SpecError(
+                    f"adapter {plan.name!r}: {parent.method} adapters neither stack with {plan.method} nor merge into "
+                    "the base, so nothing can be trained on top of one",
+                    field="sft.method",
+                )
+            )
+    return out
 
 
 def resolve_plan_tasks(spec: Spec, base_dir: Path, problems: list[SpecError]) -> list[Any]:

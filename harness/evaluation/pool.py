@@ -7,8 +7,9 @@ evaluation in memory and, for the systems that can share it, loads each adapter 
 
 - ``base``: the adapter layers disabled (``disable_adapter_layers``);
 - one adapter: ``set_adapter(name)``;
-- stacked adapters of one LoRA-family or IA3 type: ``base_model.set_adapter([names])``, all
-  active at once, exactly as the per-system composition stacks them.
+- stacked adapters of one kind whose method stacks (LoRA family, IA3, …):
+  ``base_model.set_adapter([names])``, all active at once, exactly as the per-system composition
+  stacks them.
 
 Systems that change the base weights (``merged`` and ``weighted`` compositions, stacks of mixed
 PEFT types), prompt-learning adapters (which prepend virtual tokens) and adapters of a type other
@@ -23,15 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.training.compose import (
-    MERGEABLE,
-    _load,
-    adapter_chain,
-    build_system_model,
-    load_base,
-    peft_type,
-)
+from harness.training.compose import _load, adapter_chain, build_system_model, load_base
 from harness.training.meta import check_adapter_folder
+from harness.training.methods import adapter_kind, method_of_folder
 
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
@@ -60,13 +55,14 @@ def shareable(chain: list[Path], composition: str) -> str | None:
     """The PEFT type the chain's adapters share when they can be switched in one model, else None."""
     if not chain:
         return ""
-    kinds = {peft_type(folder) for folder in chain}
+    kinds = {adapter_kind(folder) for folder in chain}
     if len(kinds) != 1:
         return None
     (kind,) = kinds
-    if len(chain) == 1:
-        return kind if kind in MERGEABLE else None
-    return kind if composition == "stacked" and kind in MERGEABLE else None
+    # switching needs PEFT's multi-adapter layers: methods that stack (not prompt learning, BitFit)
+    if not all(method_of_folder(folder).stackable for folder in chain):
+        return None
+    return kind if len(chain) == 1 or composition == "stacked" else None
 
 
 def system_model(

@@ -181,6 +181,7 @@ def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
         name=name,
         role=str(plan.get("role", "")),
         method=str(plan.get("method", "")),
+        method_label=str(plan.get("method_label") or _meta_label(folder)),
         rank=int(rank) if isinstance(rank, (int, float)) else None,
         rank_name=rank_name,
         parent=plan.get("parent"),
@@ -189,6 +190,11 @@ def _adapter(run_dir: Path, manifest: dict[str, Any], name: str) -> AdapterInfo:
         loss_curve=read_loss_curve(folder / "training" / "loss.csv"),
         probes=read_probes(folder / "training" / PROBES_FILE),
     )
+
+
+def _meta_label(folder: Path) -> str:
+    path = folder / "harness_adapter.json"
+    return str(read_json(path).get("method_label") or "") if path.is_file() else ""
 
 
 def read_loss_curve(path: Path) -> list[dict[str, float]]:

@@ -55,6 +55,8 @@ class AdapterInfo:
     name: str
     role: str = ""
     method: str = ""
+    #: what the method plugin says beside its name (``PEFT VeraConfig``, ``…stand-in for BitFit``)
+    method_label: str = ""
     rank: int | None = None
     #: what ``rank`` counts: ``r`` (LoRA family) or ``tokens`` (prefix / prompt tuning)
     rank_name: str = "r"
@@ -67,8 +69,10 @@ class AdapterInfo:
     probes: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self) -> str:
-        """Short label: ``lora r=8 on dapt (frozen)``."""
+        """Short label: ``lora r=8 on dapt (frozen)``, ``beft (PEFT BeftConfig, stand-in for BitFit)``."""
         text = self.method or self.name
+        if self.method_label:
+            text += f" ({self.method_label})"
         if self.rank is not None:
             text += f" {self.rank_name}={self.rank}"
         if self.parent:

@@ -20,6 +20,7 @@ from harness.names import ALLOWED, is_safe_name
 from harness.paths import write_json
 from harness.regress.gate import GateReport, compare
 from harness.regress.samples import sample_files
+from harness.training.meta import is_adapter_folder
 
 if TYPE_CHECKING:
     from harness.runner.run import RunResult
@@ -35,8 +36,8 @@ def check_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
         if not is_safe_name(name):
             raise SpecError(f"adapter name {name!r} cannot name a folder: use {ALLOWED}", field="--adapter")
         path = Path(path)
-        if not (path / "adapter_config.json").is_file():
-            raise SpecError(f"{path} is not a PEFT adapter folder (no adapter_config.json)", field=f"--adapter {name}")
+        if not is_adapter_folder(path):
+            raise SpecError(f"{path} is not an adapter folder (no adapter_config.json)", field=f"--adapter {name}")
         checked[name] = path.resolve()
     return checked
 

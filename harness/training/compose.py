@@ -2,9 +2,10 @@
 
 Compositions (``SystemPlan.composition``):
 
-- ``stacked``: every adapter loaded into one PeftModel and all active at once (LoRA-family and
-  IA3 layers add/multiply their deltas).  Adapters of different PEFT types cannot share one
-  PeftModel, so the lower ones are then merged into the base first (exact for LoRA/IA3-family).
+- ``stacked``: every adapter loaded into one PeftModel and all active at once, where their method
+  stacks (LoRA-family and IA3 layers add/multiply their deltas).  Adapters of different kinds, or
+  of a method that does not stack, cannot share one model, so the lower ones are then merged into
+  the base first (exact for LoRA/IA3-family; refused where the method does not merge).
 - ``merged``: every adapter but the top one merged into the base weights, the top one on top.
 - ``weighted``: peft's ``add_weighted_adapter`` (``cat``) with ``SystemPlan.weights`` (default 1s).
 
@@ -19,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataError, SpecError
 from harness.training.meta import PARENT_DIR, base_model_mismatch, check_adapter_folder, read_meta
+from harness.training.methods import adapter_kind, method_of_folder
 
 if TYPE_CHECKING:
     from harness.components import ResolvedModel
     from harness.plan import SystemPlan
 
 COMPOSITIONS = ("stacked", "merged", "weighted")
-#: PEFT types whose adapters can be active together in one model and merged into the base
-MERGEABLE = {"LORA", "IA3", "LOHA", "LOKR", "ADALORA"}
 
 
 def torch_dtype(name: str) -> Any:
@@ -60,22 +60,11 @@ def adapter_chain(system: SystemPlan, adapter_dirs: dict[str, Path]) -> list[Pat
     return chain
 
 
-def peft_type(folder: Path) -> str:
-    """The ``peft_type`` recorded in an adapter folder (``LORA``, ``IA3``, ``PREFIX_TUNING`` …)."""
-    from peft import PeftConfig
-
-    return str(PeftConfig.from_pretrained(str(folder)).peft_type.value)
-
-
 def _load(base: Any, folder: Path, model: ResolvedModel, name: str, into: Any = None) -> Any:
-    """Load one adapter (into an existing PeftModel when ``into``), naming a base mismatch."""
-    from peft import PeftModel
-
+    """Load one adapter with its method's code (into an already built model when ``into``),
+    naming a base mismatch."""
     try:
-        if into is None:
-            return PeftModel.from_pretrained(base, str(folder), adapter_name=name)
-        into.load_adapter(str(folder), adapter_name=name)
-        return into
+        return method_of_folder(folder).load(base, folder, name, into=into)
     except (RuntimeError, ValueError, KeyError) as exc:
         if "size mismatch" in str(exc) or "not found in the base model" in str(exc) or "Target modules" in str(exc):
             raise base_model_mismatch(folder, model, exc) from None
@@ -85,13 +74,18 @@ def _load(base: Any, folder: Path, model: ResolvedModel, name: str, into: Any = 
 def merge_into_base(base: Any, folders: list[Path], model: ResolvedModel) -> Any:
     """Merge adapters into the base weights one after the other; returns the plain model."""
     for folder in folders:
-        kind = peft_type(folder)
-        if kind not in MERGEABLE:
+        method = method_of_folder(folder)
+        if not method.mergeable:
             raise SpecError(
-                f"adapter {folder} ({kind}) cannot be merged into the base; "
-                "use a LoRA-family or IA3 adapter below another"
+                f"adapter {folder} ({adapter_kind(folder)}) cannot be merged into the base; "
+                "use an adapter whose method merges (LoRA family, IA3, …) below another"
             )
-        base = _load(base, folder, model, "merge").merge_and_unload()
+        try:
+            base = method.merge(base, folder)
+        except (RuntimeError, ValueError, KeyError) as exc:
+            if "size mismatch" in str(exc) or "not found in the base model" in str(exc):
+                raise base_model_mismatch(folder, model, exc) from None
+            raise
     return base
 
 
@@ -105,8 +99,9 @@ def compose(base: Any, chain: list[Path], composition: str, model: ResolvedModel
         return base
     if len(chain) == 1:
         return strip_virtual_token_logits(_load(base, chain[0], model, "a0"))
-    kinds = [peft_type(folder) for folder in chain]
-    if composition == "merged" or (composition == "stacked" and (len(set(kinds)) > 1 or kinds[0] not in MERGEABLE)):
+    kinds = [adapter_kind(folder) for folder in chain]
+    together = len(set(kinds)) == 1 and all(method_of_folder(f).stackable for f in chain)
+    if composition == "merged" or (composition == "stacked" and not together):
         top = _load(merge_into_base(base, chain[:-1], model), chain[-1], model, "a0")
         return strip_virtual_token_logits(top)
     names = [f"a{i}" for i in range(len(chain))]
@@ -138,7 +133,10 @@ def strip_virtual_token_logits(peft_model: Any) -> Any:
     peft prepends the virtual tokens' embeddings and returns their logits too, which would shift
     every log-likelihood lm-eval reads off by ``num_virtual_tokens`` positions.
     """
-    config = peft_model.peft_config[peft_model.active_adapter]
+    configs = getattr(peft_model, "peft_config", None)
+    if not configs:
+        return peft_model  # not a PEFT model (BitFit: biases in the base)
+    config = configs[peft_model.active_adapter]
     if str(config.peft_type.value) not in ("PROMPT_TUNING", "P_TUNING"):
         return peft_model
     forward, virtual = peft_model.forward, config.num_virtual_tokens

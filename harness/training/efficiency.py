@@ -59,8 +59,14 @@ class PeakMemory:
 
 
 def parameter_figures(peft_model: Any) -> dict[str, Any]:
-    """Trainable and total parameters (count and %), as peft counts them (4-bit weights unpacked)."""
-    trainable, total = peft_model.get_nb_trainable_parameters()
+    """Trainable and total parameters (count and %), as peft counts them (4-bit weights unpacked);
+    counted directly for a model that is no PeftModel (BitFit trains the base's own biases)."""
+    if hasattr(peft_model, "get_nb_trainable_parameters"):
+        trainable, total = peft_model.get_nb_trainable_parameters()
+    else:
+        params = list(peft_model.parameters())
+        trainable = sum(p.numel() for p in params if p.requires_grad)
+        total = sum(p.numel() for p in params)
     return {
         "trainable_params": int(trainable),
         "total_params": int(total),
@@ -69,8 +75,13 @@ def parameter_figures(peft_model: Any) -> dict[str, Any]:
 
 
 def folder_size(folder: Path) -> int:
-    """Bytes of the adapter weights and config files directly in ``folder``."""
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and p.name.startswith("adapter_"))
+    """Bytes of the adapter weights and config files directly in ``folder`` (PEFT's ``adapter_*``
+    files, or another method's weight files)."""
+    return sum(
+        p.stat().st_size
+        for p in folder.iterdir()
+        if p.is_file() and (p.name.startswith("adapter_") or p.suffix in (".safetensors", ".bin"))
+    )
 
 
 class Stopwatch:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import HarnessError, SpecError
 from harness.training.arguments import resolve_hyperparameters
 from harness.training.callbacks import CLOCK_FILE, StepProgress, TokenCounter, prior_seconds, reload_both_adapters
-from harness.training.compose import MERGEABLE, merge_into_base, peft_type, torch_dtype
+from harness.training.compose import merge_into_base, torch_dtype
 from harness.training.efficiency import (
     PeakMemory,
     Stopwatch,
@@ -22,17 +22,10 @@ from harness.training.efficiency import (
     write_loss_curves,
 )
 from harness.training.meta import PARENT_DIR, check_adapter_folder, make_portable, write_meta
-from harness.training.methods import (
-    check_target_modules,
-    get_method,
-    peft_config,
-    quantization_config,
-    resolve_options,
-    resolved_record,
-)
+from harness.training.methods import adapter_kind, build_method, method_of_folder
 
 if TYPE_CHECKING:
-    from harness.components import TrainJob, TrainResult
+    from harness.components import PeftMethod, TrainJob, TrainResult
     from harness.context import StageContext
 
 
@@ -52,86 +45,81 @@ class Prepared:
     hyperparameters: dict[str, Any]
     budget: dict[str, Any]
     parent: dict[str, Any] = field(default_factory=dict)
+    #: the PEFT method component that built the adapter (it saves it too)
+    method: Any = None
 
 
 def prepare(job: TrainJob) -> Prepared:
     """Validate method, options and hyperparameters; load the base and attach the adapters."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
-    method = get_method(job.method)
-    options = resolve_options(job.method, job.method_options)
+    method = job.peft if job.peft is not None else build_method(job.method, job.method_options)
     values = dict(job.hyperparameters)
     budget = values.pop("budget", {}) or {}
     hp = resolve_hyperparameters(values)
     tokenizer = AutoTokenizer.from_pretrained(job.model.path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    load: dict[str, Any] = {"dtype": torch_dtype(job.dtype)}
-    if method.quantized:
-        load = {
-            "quantization_config": quantization_config(options, job.precision),
-            # the non-quantized layers stay fp32 master weights; autocast handles their matmuls
-            "dtype": torch_dtype(job.dtype),
-        }
+    # non-quantized layers stay ``dtype`` master weights; autocast handles their matmuls
+    load: dict[str, Any] = {"dtype": torch_dtype(job.dtype), **method.load_kwargs(job.precision)}
     model = AutoModelForCausalLM.from_pretrained(job.model.path, **load)
     model.config.use_cache = False
-    check_target_modules(model, options.get("target_modules"))
-    if method.quantized:
-        from peft import prepare_model_for_kbit_training
-
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(hp["gradient_checkpointing"]))
-    config = peft_config(job.method, options, str(job.model.path))
+    method.check_model(model)
+    model = method.prepare_base(model, bool(hp["gradient_checkpointing"]))
     # adapter weights are initialised randomly (LoRA's A, prompt embeddings): seed them, or two runs
     # of one spec train different adapters (Trainer seeds only later, when it is built)
     set_seed(job.seed)
-    peft_model, parent = _attach(model, config, job)
+    peft_model, parent = _attach(model, method, job)
     if hp["gradient_checkpointing"] and not method.prompt_learning:
         peft_model.enable_input_require_grads()
-    options = resolved_record(job.method, options, peft_model.peft_config["default"])
+    options = method.record(peft_model)
     # peft checks the base's vocabulary at every save (checkpoints too) through this path: keep it
     # the local copy, not the hub id a loaded parent adapter names (no hub lookup at run time);
     # the saved adapter_config.json gets the id afterwards (make_portable)
     for config in getattr(peft_model, "peft_config", {}).values():
         config.base_model_name_or_path = str(job.model.path)
-    return Prepared(peft_model, tokenizer, options, hp, budget, parent)
+    return Prepared(peft_model, tokenizer, options, hp, budget, parent, method)
 
 
-def _attach(model: Any, config: Any, job: TrainJob) -> tuple[Any, dict[str, Any]]:
+def _attach(model: Any, method: PeftMethod, job: TrainJob) -> tuple[Any, dict[str, Any]]:
     """New adapter ``default``, on top of the parent adapter when the job has one.
 
-    Same PEFT type: both live in one PeftModel, both active, the parent trainable or frozen.
-    Different types cannot share a PeftModel, so a frozen parent is merged into the base.
+    Same method kind, and the method stacks: both live in one model, both active, the parent
+    trainable or frozen.  Otherwise a frozen parent is merged into the base (where its method
+    merges) and the new adapter goes on the merged model.
     """
-    from peft import PeftModel, get_peft_model
-
     if not job.init_adapters:
-        return get_peft_model(model, config), {}
+        return method.attach(model, str(job.model.path)), {}
     (name, (folder, trainable)), *rest = job.init_adapters.items()
     if rest:
         raise SpecError("only one parent adapter is supported", field="sft")
     check_adapter_folder(folder, job.model)
-    kind, new_kind = peft_type(folder), str(config.peft_type.value)
+    kind, new_kind = adapter_kind(folder), method.peft_type
+    parent_method = method_of_folder(folder)
     info = {"name": name, "path": str(folder), "trainable": trainable, "peft_type": kind}
-    if kind == new_kind and kind in MERGEABLE:
-        peft_model = PeftModel.from_pretrained(model, str(folder), adapter_name="parent", is_trainable=trainable)
-        peft_model.add_adapter("default", config)
+    if kind == new_kind and method.stackable and parent_method.stackable:
+        stacked = parent_method.load(model, folder, "parent", trainable=trainable)
+        stacked.add_adapter("default", method.peft_config(str(job.model.path)))
         # "default" first: transformers' Trainer treats active_adapters[0] as the one being trained
-        peft_model.base_model.set_adapter(["default", "parent"])  # marks both trainable
-        for param_name, param in peft_model.named_parameters():
+        stacked.base_model.set_adapter(["default", "parent"])  # marks both trainable
+        for param_name, param in stacked.named_parameters():
             if ".parent." in param_name or param_name.endswith(".parent"):
                 param.requires_grad_(trainable)
-        return peft_model, {**info, "composition": "stacked"}
+        return stacked, {**info, "composition": "stacked"}
     if trainable:
+        why = (
+            f"{job.method} adapters do not stack"
+            if kind == new_kind
+            else f"the SFT method's kind ({new_kind}) is not the DAPT adapter's ({kind})"
+        )
         raise SpecError(
-            f"the trainable-DAPT arm needs an SFT method of the DAPT adapter's type ({kind}); got {new_kind}",
+            f"the trainable-DAPT arm needs the DAPT adapter and the new one active together in one model: {why}",
             field="sft.method",
         )
-    if hasattr(model, "is_loaded_in_4bit") and getattr(model, "is_loaded_in_4bit", False):
+    if method.quantized:
         raise SpecError("a QLoRA adapter cannot sit on a merged parent of another PEFT type", field="sft.method")
-    return get_peft_model(merge_into_base(model, [Path(folder)], job.model), config), {
-        **info,
-        "composition": "merged",
-    }
+    merged = merge_into_base(model, [Path(folder)], job.model)
+    return method.attach(merged, str(job.model.path)), {**info, "composition": "merged"}
 
 
 def last_checkpoint(folder: Path) -> Path | None:
@@ -199,6 +187,7 @@ def train_and_save(
     seconds = counter.prior_seconds + clock.seconds
     metrics: dict[str, Any] = {
         **parameter_figures(prepared.model),
+        **prepared.method.cost(prepared.model),
         **memory.figures(),
         "wall_time_s": round(seconds, 2),
         "wall_time_this_run_s": round(clock.seconds, 2),
@@ -265,7 +254,7 @@ def _backend() -> str | None:
 def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     out = job.output_dir
     keep_parent = bool(prepared.parent.get("trainable")) and prepared.parent.get("composition") == "stacked"
-    prepared.model.save_pretrained(str(out), selected_adapters=["default", "parent"] if keep_parent else ["default"])
+    prepared.method.save(prepared.model, out, ["default", "parent"] if keep_parent else ["default"])
     metrics["adapter_size_bytes"] = folder_size(out)
     make_portable(out, job.model)
     if keep_parent:
@@ -278,6 +267,8 @@ def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list
         out,
         job.model,
         method=job.method,
+        kind=prepared.method.peft_type,
+        method_label=prepared.method.label(),
         method_options=prepared.options,
         parent=prepared.parent.get("name"),
         parent_trainable=keep_parent,

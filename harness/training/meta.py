@@ -47,10 +47,16 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def is_adapter_folder(folder: Path) -> bool:
+    """A PEFT folder (``adapter_config.json``), or one a harness method saved in its own format
+    (``harness_adapter.json`` naming its ``kind``: BitFit's biases)."""
+    return (folder / "adapter_config.json").is_file() or bool(read_meta(folder).get("kind"))
+
+
 def check_adapter_folder(folder: Path, model: ResolvedModel) -> dict[str, Any]:
-    """Fail with a clear message when ``folder`` is no PEFT adapter or belongs to another base model."""
+    """Fail with a clear message when ``folder`` is no adapter or belongs to another base model."""
     config_path = folder / "adapter_config.json"
-    if not config_path.is_file():
+    if not is_adapter_folder(folder):
         raise DataError(f"{folder} is not a PEFT adapter folder (no adapter_config.json)", file=str(folder))
     meta = read_meta(folder)
     base = meta.get("base_model") or {}
@@ -62,7 +68,7 @@ def check_adapter_folder(folder: Path, model: ResolvedModel) -> dict[str, Any]:
                 f"(revision {model.revision})",
                 file=str(folder),
             )
-    if not base:
+    if not base and config_path.is_file():
         # a foreign adapter: the only hint is peft's own record of the base model
         config = json.loads(config_path.read_text(encoding="utf-8"))
         named = config.get("base_model_name_or_path") or ""
@@ -74,8 +80,13 @@ def check_adapter_folder(folder: Path, model: ResolvedModel) -> dict[str, Any]:
 
 def base_model_mismatch(folder: Path, model: ResolvedModel, error: Exception) -> DataError:
     """Turn peft's shape-mismatch error into one that names both base models."""
-    config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
-    named = config.get("base_model_name_or_path") or "unknown"
+    path = folder / "adapter_config.json"
+    config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    named = (
+        config.get("base_model_name_or_path")
+        or (read_meta(folder).get("base_model") or {}).get("reference")
+        or "unknown"
+    )
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     first = next((line for line in lines if "size mismatch" in line), lines[0] if lines else "")[:240]
     return DataError(

@@ -1,113 +1,160 @@
-"""PEFT methods by name: their options (validated), defaults, and the peft config they build.
+"""PEFT methods by name, from the ``peft_methods`` plugin family: look-up, options, capabilities.
 
-Option names are the spec's (``r``, ``alpha``, ``dropout``, ``target_modules`` …); each method
-maps them onto its peft config class.  Unknown methods and options are spec errors listing the
-valid ones; target modules are checked against the loaded model's linear layers.
+A method is a :class:`harness.components.PeftMethod` registered through ``register_peft_methods``
+(the built-ins in :mod:`harness_plugins.peft_methods` the same way as a third party's).  This
+module only finds them: by the spec's name (:func:`build_method`, whose errors name the option and
+list the valid ones) and by the kind a saved folder records (:func:`method_of_folder`), and it holds
+the checks several methods share (target modules against the model's linear layers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import functools
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import SpecError
 
-LORA_OPTIONS = {
-    "r": 8,
-    "alpha": 16,
-    "dropout": 0.05,
-    "target_modules": None,
-    "bias": "none",
-    "use_rslora": False,
-}
+if TYPE_CHECKING:
+    from harness.components import PeftMethod
+    from harness.plugins import Registry
+
+FAMILY = "peft_methods"
 
 
-@dataclass(frozen=True)
-class Method:
-    """One PEFT method: option defaults, and whether it quantizes the base or adds virtual tokens."""
+@functools.lru_cache(maxsize=1)
+def _default_registry() -> Registry:
+    from harness.plugins import load_registry
 
-    name: str
-    defaults: dict[str, Any]
-    quantized: bool = False
-    prompt_learning: bool = False
-    description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    return load_registry()
 
 
-METHODS: dict[str, Method] = {
-    "lora": Method("lora", LORA_OPTIONS, description="low-rank adapters (Hu et al. 2021)"),
-    "qlora": Method(
-        "qlora",
-        {**LORA_OPTIONS, "double_quant": True, "compute_dtype": "auto"},
-        quantized=True,
-        description="LoRA on a 4-bit nf4 base (bitsandbytes)",
-    ),
-    "dora": Method("dora", LORA_OPTIONS, description="weight-decomposed LoRA"),
-    "ia3": Method("ia3", {"target_modules": None, "feedforward_modules": None}, description="(IA)^3 scaling vectors"),
-    "prefix": Method(
-        "prefix",
-        {"num_virtual_tokens": 20, "prefix_projection": False, "encoder_hidden_size": None},
-        prompt_learning=True,
-        description="prefix tuning (virtual key/values per layer)",
-    ),
-    "prompt": Method(
-        "prompt",
-        {"num_virtual_tokens": 20, "init_text": None},
-        prompt_learning=True,
-        description="prompt tuning (virtual input embeddings)",
-    ),
-    "loha": Method("loha", {"r": 8, "alpha": 8, "dropout": 0.0, "target_modules": None}, description="LoHa"),
-    "lokr": Method("lokr", {"r": 8, "alpha": 8, "dropout": 0.0, "target_modules": None}, description="LoKr"),
-}
+def registry_or_default(registry: Registry | None) -> Registry:
+    """``registry``, or the installed plugins' (built once per process)."""
+    return registry if registry is not None else _default_registry()
 
 
-def get_method(name: str) -> Method:
-    """The method called ``name`` or a spec error listing the valid ones."""
-    if name not in METHODS:
-        raise SpecError(f"unknown PEFT method {name!r}; valid: {', '.join(sorted(METHODS))}", field="method")
-    return METHODS[name]
+def method_names(registry: Registry | None = None) -> list[str]:
+    """Every registered method name."""
+    return registry_or_default(registry).names(FAMILY)
 
 
-def resolve_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Defaults filled in; an unknown option is a spec error listing the method's options."""
-    spec = get_method(method)
-    unknown = sorted(set(options) - set(spec.defaults))
-    if unknown:
-        raise SpecError(
-            f"unknown option {unknown[0]!r} for PEFT method {method!r}; valid: {', '.join(sorted(spec.defaults))}",
-            field=f"method_options.{unknown[0]}",
-        )
-    resolved = {**spec.defaults, **options}
-    for name, (check, wanted) in _CHECKS.items():
-        value = resolved.get(name)
-        if name in options and value is not None and not check(value):
-            raise SpecError(f"{name} must be {wanted} (got {value!r})", field=f"method_options.{name}")
-    return resolved
+def get_method(name: str, registry: Registry | None = None) -> type[PeftMethod]:
+    """The method class called ``name``, or a spec error listing the valid ones."""
+    reg = registry_or_default(registry)
+    if name not in reg.components.get(FAMILY, {}):
+        names = ", ".join(reg.names(FAMILY))
+        raise SpecError(f"unknown PEFT method {name!r}; valid: {names}", field="method")
+    return reg.get(FAMILY, name).cls  # type: ignore[return-value]
 
 
-def _number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and value == value
-        and abs(value) != float("inf")
-    )
+def defaults(name: str, registry: Registry | None = None) -> dict[str, Any]:
+    """The method's options with nothing set."""
+    return get_method(name, registry).Options().model_dump(mode="json")
 
 
-#: option → (test, what it must be): numbers that peft would only reject (or misuse) at run time
-_CHECKS: dict[str, tuple[Any, str]] = {
-    "r": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
-    "alpha": (lambda v: _number(v) and v > 0, "a positive number"),
-    "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "num_virtual_tokens": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
-    "compute_dtype": (lambda v: v in ("auto", "float32", "bfloat16", "float16"), "auto, float32, bfloat16 or float16"),
-}
+def build_method(name: str, options: dict[str, Any], registry: Registry | None = None) -> PeftMethod:
+    """The method ``name`` built with ``options`` validated: an unknown option lists the valid
+    ones, a wrong value names the option (``field`` is ``method_options.<option>``)."""
+    from pydantic import ValidationError
+
+    cls = get_method(name, registry)
+    try:
+        method = cls(cls.Options.model_validate(options))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        option = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "extra_forbidden":
+            valid = ", ".join(sorted(cls.Options.model_fields))
+            message = f"unknown option {option!r} for PEFT method {name!r}; valid: {valid}"
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if message.startswith("must "):
+                message = f"{option} {message} (got {err.get('input')!r})"
+            elif option:
+                message = f"{option}: {message}"
+        raise SpecError(message, field=f"method_options.{option}" if option else "method_options") from None
+    method.check_options()
+    return method
 
 
-def compute_dtype(options: dict[str, Any], precision: str) -> str:
+def resolve_options(name: str, options: dict[str, Any], registry: Registry | None = None) -> dict[str, Any]:
+    """The method's options with its defaults filled in (JSON values, for cache keys)."""
+    return build_method(name, options, registry).options.model_dump(mode="json")
+
+
+def list_options(registry: Registry | None = None) -> set[str]:
+    """Option names whose value is a list for some method (a list there is no sweep)."""
+    out: set[str] = set()
+    for name in method_names(registry):
+        out |= set(get_method(name, registry).list_options)
+    return out
+
+
+def adapter_kind(folder: Path) -> str:
+    """What a saved adapter folder is: the harness's record of its method kind, else PEFT's
+    ``peft_type`` (``LORA``, ``IA3``, ``PREFIX_TUNING`` …)."""
+    from harness.training.meta import read_meta
+
+    kind = read_meta(folder).get("kind")
+    if kind:
+        return str(kind)
+    config = folder / "adapter_config.json"
+    if config.is_file():
+        return str(json.loads(config.read_text(encoding="utf-8")).get("peft_type", ""))
+    return ""
+
+
+def method_of_kind(kind: str, registry: Registry | None = None) -> type[PeftMethod]:
+    """The registered method whose folders are of ``kind`` (the first by name when several share
+    it: LoRA, QLoRA and DoRA all save ``LORA``), else the generic PEFT tuner for that type."""
+    reg = registry_or_default(registry)
+    for name in reg.names(FAMILY):
+        cls = reg.get(FAMILY, name).cls
+        if getattr(cls, "peft_type", "") == kind:
+            return cls  # type: ignore[return-value]
+    from harness_plugins.peft_methods.generic import tuner_class
+
+    return tuner_class(kind)
+
+
+def method_of_folder(folder: Path, registry: Registry | None = None) -> PeftMethod:
+    """The method that saved ``folder`` (its load/merge code and capabilities), built with
+    default options (loading needs none)."""
+    from harness.training.meta import read_meta
+
+    meta = read_meta(folder)
+    reg = registry_or_default(registry)
+    name = meta.get("method")
+    kind = adapter_kind(folder)
+    if isinstance(name, str) and name in reg.components.get(FAMILY, {}):
+        cls = reg.get(FAMILY, name).cls
+        if getattr(cls, "peft_type", "") == kind:
+            return _loader(cls)
+    return _loader(method_of_kind(kind, reg))
+
+
+def _loader(cls: Any) -> PeftMethod:
+    try:
+        return cls()
+    except Exception:  # noqa: BLE001 - options with required fields: only its class methods are used
+        return cls.__new__(cls)
+
+
+def mergeable(folder: Path) -> bool:
+    """Whether the adapter in ``folder`` can be merged into the base weights."""
+    return bool(method_of_folder(folder).mergeable)
+
+
+def stackable(folder: Path) -> bool:
+    """Whether adapters like the one in ``folder`` can be active together in one model."""
+    return bool(method_of_folder(folder).stackable)
+
+
+def compute_dtype(value: str, precision: str) -> str:
     """QLoRA's 4-bit matmul dtype: ``auto`` follows the run's precision (bitsandbytes' kernels
     do not see ``torch.autocast``, so bf16 precision needs a bf16 compute dtype)."""
-    value = options.get("compute_dtype", "auto")
     if value != "auto":
         return str(value)
     from harness.precision import DTYPES
@@ -157,84 +204,3 @@ def check_target_modules(model: Any, targets: Any) -> None:
                 f"target module {name!r} is not a layer of this model; its linear layers: {', '.join(linear)}",
                 field="method_options.target_modules",
             )
-
-
-def peft_config(method: str, options: dict[str, Any], tokenizer_path: str) -> Any:
-    """The peft config for a method with resolved options (task type causal LM)."""
-    import peft
-
-    o, task = options, "CAUSAL_LM"
-    if method in ("lora", "qlora", "dora"):
-        return peft.LoraConfig(
-            task_type=task,
-            r=o["r"],
-            lora_alpha=o["alpha"],
-            lora_dropout=o["dropout"],
-            target_modules=o["target_modules"],
-            bias=o["bias"],
-            use_rslora=o["use_rslora"],
-            use_dora=method == "dora",
-        )
-    if method == "ia3":
-        return peft.IA3Config(
-            task_type=task, target_modules=o["target_modules"], feedforward_modules=o["feedforward_modules"]
-        )
-    if method == "prefix":
-        return peft.PrefixTuningConfig(
-            task_type=task,
-            num_virtual_tokens=o["num_virtual_tokens"],
-            prefix_projection=o["prefix_projection"],
-            encoder_hidden_size=o["encoder_hidden_size"],
-        )
-    if method == "prompt":
-        init = {"prompt_tuning_init": "RANDOM"}
-        if o["init_text"]:
-            init = {
-                "prompt_tuning_init": "TEXT",
-                "prompt_tuning_init_text": o["init_text"],
-                "tokenizer_name_or_path": tokenizer_path,
-            }
-        return peft.PromptTuningConfig(task_type=task, num_virtual_tokens=o["num_virtual_tokens"], **init)
-    if method == "loha":
-        return peft.LoHaConfig(
-            task_type=task,
-            r=o["r"],
-            alpha=o["alpha"],
-            rank_dropout=o["dropout"],
-            target_modules=o["target_modules"],
-        )
-    if method == "lokr":
-        return peft.LoKrConfig(
-            task_type=task,
-            r=o["r"],
-            alpha=o["alpha"],
-            rank_dropout=o["dropout"],
-            target_modules=o["target_modules"],
-        )
-    raise SpecError(f"unknown PEFT method {method!r}; valid: {', '.join(sorted(METHODS))}", field="method")
-
-
-def quantization_config(options: dict[str, Any], precision: str = "fp32") -> Any:
-    """bitsandbytes 4-bit nf4 config for QLoRA (works on CPU with bitsandbytes ≥ 0.48)."""
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    return BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=bool(options["double_quant"]),
-        bnb_4bit_compute_dtype=getattr(torch, compute_dtype(options, precision)),
-    )
-
-
-def resolved_record(method: str, options: dict[str, Any], config: Any) -> dict[str, Any]:
-    """Options as actually used after peft filled in architecture defaults (target modules …)."""
-    out = dict(options)
-    targets = getattr(config, "target_modules", None)
-    if "target_modules" in out and targets is not None:
-        out["target_modules"] = sorted(targets) if not isinstance(targets, str) else targets
-    if method in ("lora", "qlora", "dora", "loha", "lokr"):
-        out["scaling"] = out["alpha"] / out["r"]
-    if method == "qlora":
-        out["quantization"] = "bitsandbytes 4-bit nf4"
-    return out

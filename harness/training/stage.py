@@ -41,7 +41,14 @@ def adapter_stage(
     if plan.resolved_options is None:
         # not resolved by the plan (built without this registry, or a third-party trainer, whose
         # methods list is checked here)
-        resolve_adapter(plan, trainer_cls)
+        resolve_adapter(plan, trainer_cls, registry)
+    harness_loop = bool(getattr(trainer_cls, "uses_harness_training", False))
+    method_ref = ComponentRef(name=plan.method, options=plan.options)
+    method_label = ""
+    if harness_loop:
+        from harness.training.methods import build_method
+
+        method_label = build_method(plan.method, plan.options, registry).label()
     spec = loaded.spec
     section = getattr(spec, plan.role)
     launcher = {
@@ -53,6 +60,8 @@ def adapter_stage(
         "trainer": registry.identity("trainers", ref),
         "role": plan.role,
         "method": plan.method,
+        # the method plugin (its version and plugin's): a new release of the method retrains
+        "peft_method": registry.identity("peft_methods", method_ref) if harness_loop else None,
         # resolved by the plan, defaults included: a changed default retrains instead of reusing
         # the adapter trained under the old one (a third-party trainer's own methods: as given)
         "method_options": plan.options,
@@ -99,6 +108,10 @@ def adapter_stage(
             init_adapters={"dapt": (paths["parent"], plan.parent_trainable)} if plan.parent else {},
             precision=loaded.precision.name,
         )
+        if harness_loop:
+            from harness.training.methods import build_method
+
+            job.peft = build_method(plan.method, plan.options, registry)
         trainer = registry.build("trainers", ref)
         if section.launcher == "accelerate":
             from harness.training.launch import launch
@@ -113,6 +126,7 @@ def adapter_stage(
         return {
             "role": plan.role,
             "method": plan.method,
+            "method_label": method_label,
             "method_options": meta.get("method_options", plan.method_options),
             "parent": plan.parent,
             "parent_trainable": plan.parent_trainable,

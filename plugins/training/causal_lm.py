@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from harness.components import Trainer
 from harness.training.launch import world_size
-from harness.training.methods import METHODS
 
 if TYPE_CHECKING:
     from harness.components import TrainJob, TrainResult
@@ -18,8 +17,7 @@ class CausalLMTrainer(Trainer):
 
     description = "DAPT: causal-LM loss on packed corpus blocks (transformers Trainer)"
     version = "1"
-    methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
-    #: settings are checked against harness.training's tables when the stage is built
+    #: takes every registered PEFT method; settings are checked when the plan is built
     uses_harness_training: ClassVar[bool] = True
 
     def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field
 
 from harness.components import Options, Trainer
-from harness.training.methods import METHODS
 
 if TYPE_CHECKING:
     from harness.components import TrainJob, TrainResult
@@ -34,8 +33,7 @@ class SFTTrainer(Trainer):
     Options = SFTOptions
     description = "downstream SFT on instructions (TRL SFTTrainer, response-only loss, generation probes)"
     version = "3"
-    methods: ClassVar[tuple[str, ...]] = tuple(METHODS)
-    #: settings are checked against harness.training's tables when the stage is built
+    #: takes every registered PEFT method; settings are checked when the plan is built
     uses_harness_training: ClassVar[bool] = True
 
     def train(self, job: TrainJob, ctx: StageContext) -> TrainResult:

@@ -66,7 +66,8 @@ def test_method_sweep_with_per_method_options() -> None:
     spec = load_spec(REPO / "benchmarks" / "mx_legal_peft_methods.yaml", "cpu").spec
     adapters = plan_adapters(spec)
     assert [a.name for a in adapters] == [
-        f"dapt[method={m}]" for m in ("lora", "qlora", "dora", "ia3", "prefix", "prompt")
+        f"dapt[method={m}]"
+        for m in ("lora", "qlora", "dora", "ia3", "prefix", "prompt", "loha", "lokr", "vera", "beft", "ln_tuning")
     ]
     options = {a.method: a.method_options for a in adapters}
     assert options["lora"] == {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": "all-linear"}
@@ -75,7 +76,11 @@ def test_method_sweep_with_per_method_options() -> None:
     assert [s.name for s in plan_systems(spec, adapters)][:2] == ["base", "base+dapt[method=lora]"]
     rates = {a.method: a.hyperparameters["learning_rate"] for a in adapters}
     # the cpu profile's rate for the low-rank methods, per-method rates for the others
-    assert rates == {"lora": 5e-4, "qlora": 5e-4, "dora": 5e-4, "ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2}
+    assert rates == {
+        **{m: 5e-4 for m in ("lora", "qlora", "dora", "loha", "lokr")},
+        **{"ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2, "vera": 5e-3, "beft": 3e-3, "ln_tuning": 3e-3},
+    }
+    assert options["vera"]["target_modules"] == ["q_proj", "v_proj"]  # a list option, not a sweep
     assert {a.hyperparameters["per_device_train_batch_size"] for a in adapters} == {4}
 
 

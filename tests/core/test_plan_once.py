@@ -52,11 +52,11 @@ def test_the_plan_resolves_each_adapter_once_with_its_defaults(monkeypatch: pyte
     in); the training stage's config and its TrainJob read them instead of resolving again."""
     from harness.spec.load import load_spec
     from harness.training import methods
-    from harness.training.methods import get_method
+    from harness.training.methods import defaults as method_defaults
 
     loaded = load_spec(SMOKE, profile="cpu", check_paths=False)
     dapt = loaded.plan.adapter("dapt")
-    defaults = get_method(dapt.method).defaults
+    defaults = method_defaults(dapt.method)
     assert set(dapt.resolved_options) == set(defaults)
     assert {k: dapt.resolved_options[k] for k in dapt.method_options} == dapt.method_options
     assert dapt.resolved_hyperparameters["optimizer"] == "adamw_torch"

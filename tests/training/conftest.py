@@ -101,9 +101,11 @@ def make_ctx(root: Path) -> StageContext:
 
 @pytest.fixture(scope="session")
 def training_registry() -> Registry:
-    """A registry holding only the training plugin, so these tests do not depend on other plugins."""
+    """A registry holding only the training and PEFT-method plugins, so these tests do not depend
+    on other plugins."""
     import pluggy
 
+    import harness_plugins.peft_methods as methods
     import harness_plugins.training as plugin
     from harness import hookspecs
     from harness.plugins import build_registry
@@ -111,7 +113,11 @@ def training_registry() -> Registry:
     pm = pluggy.PluginManager("harness")
     pm.add_hookspecs(hookspecs)
     pm.register(plugin, name="harness_plugins.training")
-    pm.harness_origins = {"harness_plugins.training": ("builtin", "harness")}
+    pm.register(methods, name="harness_plugins.peft_methods")
+    pm.harness_origins = {
+        "harness_plugins.training": ("builtin", "harness"),
+        "harness_plugins.peft_methods": ("builtin", "harness"),
+    }
     return build_registry(pm)
 
 

@@ -74,10 +74,18 @@ def test_a_changed_default_changes_the_training_key(
 ) -> None:
     """Keys hash the resolved options and hyperparameters: a new default retrains, never reuses."""
     from harness.training import arguments, methods
+    from harness_plugins.peft_methods.builtin import Lora, LoraOptions
 
     before = stages_for("tiny_dapt_sft.yaml", training_registry, tiny_model)["dapt"]
-    assert before.config["method_options"]["dropout"] == methods.get_method("lora").defaults["dropout"]
-    monkeypatch.setitem(methods.get_method("lora").defaults, "dropout", 0.123)
+    assert before.config["method_options"]["dropout"] == methods.defaults("lora", training_registry)["dropout"]
+
+    class NewDefault(LoraOptions):
+        dropout: float = 0.123
+
+    class NewLora(Lora):
+        Options = NewDefault
+
+    monkeypatch.setattr(training_registry.components["peft_methods"]["lora"], "cls", NewLora)
     after = stages_for("tiny_dapt_sft.yaml", training_registry, tiny_model)["dapt"]
     assert after.config["method_options"]["dropout"] == 0.123 and after.key != before.key
     # hyperparameters too: the key holds every resolved value, the defaults the spec leaves out

@@ -11,13 +11,7 @@ from harness.components import ResolvedModel
 from harness.errors import SpecError
 from harness.spec.load import load_spec
 from harness.training.arguments import max_steps_for, resolve_hyperparameters, training_arguments
-from harness.training.methods import (
-    METHODS,
-    check_target_modules,
-    linear_layer_names,
-    peft_config,
-    resolve_options,
-)
+from harness.training.methods import build_method, check_target_modules, linear_layer_names, resolve_options
 
 DATA = Path(__file__).parent / "data"
 
@@ -37,11 +31,13 @@ def test_unknown_option_lists_the_methods_options() -> None:
     assert info.value.field == "method_options.rank"
 
 
-def test_every_method_builds_a_peft_config() -> None:
-    for name in METHODS:
-        config = peft_config(name, resolve_options(name, {}), "unused")
-        assert config.task_type == "CAUSAL_LM"
-    assert peft_config("dora", resolve_options("dora", {}), "x").use_dora is True
+def test_every_builtin_method_builds_a_peft_config() -> None:
+    from harness_plugins.peft_methods.builtin import BUILTIN
+
+    for name in BUILTIN:
+        config = build_method(name, {}).peft_config("unused")
+        assert config.task_type == "CAUSAL_LM" and str(config.peft_type.value) == BUILTIN[name].peft_type
+    assert build_method("dora", {}).peft_config("x").use_dora is True
 
 
 def test_missing_target_module_names_it_and_lists_linear_layers(tiny_model: ResolvedModel) -> None:
