@@ -226,8 +226,17 @@ class PeftMethod(Component):
     quantized: ClassVar[bool] = False
     #: it adds virtual tokens instead of changing layers (prefix and prompt tuning)
     prompt_learning: ClassVar[bool] = False
+    #: its folders are PEFT folders and its layers PEFT's (the evaluation pool switches adapters
+    #: with PEFT's multi-adapter API only for these)
+    peft_backed: ClassVar[bool] = True
     #: options whose value is a list (a list there is one value, not a sweep)
     list_options: ClassVar[frozenset[str]] = frozenset({"target_modules", "modules_to_save", "layers_to_transform"})
+
+    @classmethod
+    def claims(cls, folder: Path) -> bool:
+        """Whether ``folder``, saved outside the harness and recording no PEFT type, is one of
+        this method's adapters (AdapterHub folders are recognised by their config)."""
+        return False
 
     def label(self) -> str:
         """What the leaderboard says beside the method's name (``PEFT VeraConfig``, ``stand-in
@@ -292,6 +301,22 @@ class PeftMethod(Component):
     def merge(self, base: Any, folder: Path) -> Any:
         """The plain model with the adapter in ``folder`` merged into its weights."""
         return self.load(base, folder, "merge").merge_and_unload()
+
+    def activate(self, model: Any, names: list[str]) -> None:
+        """Make the loaded adapters ``names`` (bottom first) active together (a stacked system)."""
+        model.base_model.set_adapter(names)
+
+    def stack_for_training(self, model: Any, parent: Path, trainable: bool, model_path: str) -> Any:
+        """``model`` with the parent adapter in ``parent`` loaded (as ``parent``, trainable or
+        frozen) and a new trainable adapter ``default`` on top, both active."""
+        stacked = self.load(model, parent, "parent", trainable=trainable)
+        stacked.add_adapter("default", self.peft_config(model_path))
+        # "default" first: transformers' Trainer treats active_adapters[0] as the one being trained
+        stacked.base_model.set_adapter(["default", "parent"])  # marks both trainable
+        for param_name, param in stacked.named_parameters():
+            if ".parent." in param_name or param_name.endswith(".parent"):
+                param.requires_grad_(trainable)
+        return stacked
 
 
 # --- models ---------------------------------------------------------------------------------

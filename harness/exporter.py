@@ -122,7 +122,7 @@ def export_system(run: Path, system_name: str, out: Path, merged: bool = False) 
             "merged into the base weights; export it without --merged",
             field="--merged",
         )
-    peft_folders = all((folder / "adapter_config.json").is_file() for folder in chain)
+    peft_folders = all(method.peft_backed for method in methods)
     plain_peft = (
         system.composition == "stacked"
         and peft_folders

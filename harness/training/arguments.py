@@ -144,7 +144,7 @@ def training_arguments(
         "optim": hp["optimizer"],
         "learning_rate": hp["learning_rate"],
         "lr_scheduler_type": hp["lr_scheduler_type"],
-        "warmup_steps": warmup,  # a float below 1 is a ratio in transformers 5
+        **_warmup(warmup),
         "weight_decay": hp["weight_decay"],
         "max_grad_norm": hp["max_grad_norm"],
         "per_device_train_batch_size": hp["per_device_train_batch_size"],
@@ -173,3 +173,14 @@ def training_arguments(
             greater_is_better=False,
         )
     return args
+
+
+def _warmup(value: float) -> dict[str, Any]:
+    """Warm-up as this transformers takes it: a float below 1 is a ratio of ``warmup_steps`` in
+    transformers 5 (which deprecates ``warmup_ratio``); 4.x wants ``warmup_ratio`` for that (the
+    AdapterHub environment runs 4.57)."""
+    import transformers
+
+    if int(transformers.__version__.split(".")[0]) < 5 and 0 < value < 1:
+        return {"warmup_ratio": float(value)}
+    return {"warmup_steps": value}

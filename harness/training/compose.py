@@ -109,7 +109,7 @@ def compose(base: Any, chain: list[Path], composition: str, model: ResolvedModel
     for folder, name in zip(chain[1:], names[1:]):
         _load(base, folder, model, name, into=peft_model)
     if composition == "stacked":
-        peft_model.base_model.set_adapter(names)
+        method_of_folder(chain[0]).activate(peft_model, names)
     else:
         factors = list(weights) if weights else [1.0] * len(chain)
         if len(factors) != len(chain):

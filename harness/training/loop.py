@@ -98,13 +98,7 @@ def _attach(model: Any, method: PeftMethod, job: TrainJob) -> tuple[Any, dict[st
     parent_method = method_of_folder(folder)
     info = {"name": name, "path": str(folder), "trainable": trainable, "peft_type": kind}
     if kind == new_kind and method.stackable and parent_method.stackable:
-        stacked = parent_method.load(model, folder, "parent", trainable=trainable)
-        stacked.add_adapter("default", method.peft_config(str(job.model.path)))
-        # "default" first: transformers' Trainer treats active_adapters[0] as the one being trained
-        stacked.base_model.set_adapter(["default", "parent"])  # marks both trainable
-        for param_name, param in stacked.named_parameters():
-            if ".parent." in param_name or param_name.endswith(".parent"):
-                param.requires_grad_(trainable)
+        stacked = method.stack_for_training(model, Path(folder), trainable, str(job.model.path))
         return stacked, {**info, "composition": "stacked"}
     if trainable:
         why = (
@@ -159,7 +153,7 @@ def train_and_save(
         ctx.warn(f"resuming from {resume.name}")
     from transformers.trainer_callback import PrinterCallback
 
-    if prepared.parent.get("composition") == "stacked":
+    if prepared.parent.get("composition") == "stacked" and prepared.method.peft_backed:
         reload_both_adapters(trainer)
     counter = TokenCounter(prior_seconds(resume))
     trainer.add_callback(counter)
@@ -260,7 +254,7 @@ def _save(job: TrainJob, prepared: Prepared, metrics: dict[str, Any], rows: list
     if keep_parent:
         metrics["parent_adapter_size_bytes"] = folder_size(out / PARENT_DIR)
         make_portable(out / PARENT_DIR, job.model)
-        write_meta(out / PARENT_DIR, job.model, method="parent", updated_by=str(out))
+        write_meta(out / PARENT_DIR, job.model, method="parent", kind=prepared.method.peft_type, updated_by=str(out))
     # the tokenizer travels with the adapter (after the size figure: it is not adapter weight)
     prepared.tokenizer.save_pretrained(str(out))
     write_meta(

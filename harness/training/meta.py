@@ -37,6 +37,8 @@ def make_portable(folder: Path, model: ResolvedModel) -> None:
     if not path.is_file():
         return
     config = json.loads(path.read_text(encoding="utf-8"))
+    if "peft_type" not in config:
+        return  # not PEFT's record (an AdapterHub adapter names its base in its own format)
     config["base_model_name_or_path"] = model.reference
     write_json(path, config)
 

@@ -132,6 +132,15 @@ def method_of_folder(folder: Path, registry: Registry | None = None) -> PeftMeth
         cls = reg.get(FAMILY, name).cls
         if getattr(cls, "peft_type", "") == kind:
             return _loader(cls)
+    if not kind:
+        for registered in reg.components.get(FAMILY, {}).values():
+            if registered.cls.claims(folder):  # type: ignore[attr-defined]
+                return _loader(registered.cls)
+        from harness.errors import DataError
+
+        raise DataError(
+            f"{folder}: no PEFT type and no harness record say which method saved this adapter", file=str(folder)
+        )
     return _loader(method_of_kind(kind, reg))
 
 

@@ -74,7 +74,11 @@ def generate_probes(
             max_new_tokens,
         )
         ids = tokenizer(
-            prompts, return_tensors="pt", padding=True, add_special_tokens=not has_chat_template(tokenizer)
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=not has_chat_template(tokenizer),
+            return_token_type_ids=False,  # a causal LM's generate refuses them (transformers 4.x tokenizers add them)
         ).to(device)
         with torch.no_grad():
             tokens = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad)

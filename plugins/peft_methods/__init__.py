@@ -5,7 +5,9 @@
 - every other PEFT tuner by its type in lower case (``vera``, ``oft``, ``boft``, ``fourierft``,
   ``hra``, ``vblora``, ``beft``, ``ln_tuning``, …) and ``peft`` (any tuner by config class name)
   (:mod:`.generic`);
-- ``bitfit``, with ``beft`` and ``ln_tuning`` as its stand-ins on bias-free models (:mod:`.bitfit`).
+- ``bitfit``, with ``beft`` and ``ln_tuning`` as its stand-ins on bias-free models (:mod:`.bitfit`);
+- ``houlsby``, ``pfeiffer`` and ``compacter`` from AdapterHub ``adapters`` (:mod:`.adapterhub`;
+  the optional extra ``harness[adapterhub]``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness import hookimpl
+from harness_plugins.peft_methods.adapterhub import Compacter, Houlsby, Pfeiffer
 from harness_plugins.peft_methods.bitfit import BitFit
 from harness_plugins.peft_methods.builtin import BUILTIN
 from harness_plugins.peft_methods.generic import AnyTuner, tuner_class, tuner_methods
@@ -53,3 +56,6 @@ def register_peft_methods(register: Register) -> None:
     register("ln_tuning", LnTuning)
     register("peft", AnyTuner)
     register("bitfit", BitFit)
+    register("houlsby", Houlsby)
+    register("pfeiffer", Pfeiffer)
+    register("compacter", Compacter)

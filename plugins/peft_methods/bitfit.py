@@ -44,6 +44,7 @@ class BitFit(PeftMethod):
     peft_type = "BITFIT"
     stackable = False
     mergeable = True
+    peft_backed = False
     list_options = frozenset()
 
     def check_options(self) -> None:

@@ -312,3 +312,15 @@ def test_the_plan_refuses_stacks_the_methods_cannot_make(tmp_path: Path) -> None
     ok = tmp_path / "ok.yaml"
     ok.write_text(smoke.replace(sft, prefix), encoding="utf-8")  # prefix SFT on a merged LoRA DAPT
     load_spec(ok, profile="cpu", registry=load_registry(), check_paths=False)
+
+
+def test_adapterhub_methods_say_what_to_install_without_the_library() -> None:
+    try:
+        import adapters  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("AdapterHub adapters is installed here (tox -e adapterhub tests these methods)")
+    assert {"houlsby", "pfeiffer", "compacter"} <= set(method_names())
+    with pytest.raises(SpecError, match=r"harness\[adapterhub\].*transformers ~=4.57.6"):
+        build_method("pfeiffer", {})

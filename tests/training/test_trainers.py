@@ -313,7 +313,7 @@ def test_sft_writes_generation_probes_on_held_out_instructions(tiny_model: Resol
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model.path), job.output_dir).eval()
     for probe in probes:
         row = next(r for r in held if r["instruction"] == probe["instruction"])
-        ids = tokenizer(_prompt(row, tokenizer), return_tensors="pt")
+        ids = tokenizer(_prompt(row, tokenizer), return_tensors="pt", return_token_type_ids=False)
         with torch.no_grad():
             out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tokenizer.eos_token_id)
         assert (

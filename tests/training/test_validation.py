@@ -68,7 +68,7 @@ def test_gradient_checkpointing_is_always_explicit() -> None:
     assert args["gradient_checkpointing"] is False
     hp = resolve_hyperparameters({"gradient_checkpointing": True, "warmup_ratio": 0.1, "eval_steps": 3})
     args = training_arguments(hp, {}, "/tmp/x", 0, 10, has_eval=True)
-    assert args["gradient_checkpointing"] is True and args["warmup_steps"] == 0.1
+    assert args["gradient_checkpointing"] is True and args.get("warmup_steps", args.get("warmup_ratio")) == 0.1
     assert args["load_best_model_at_end"] and args["save_steps"] % args["eval_steps"] == 0
 
 
