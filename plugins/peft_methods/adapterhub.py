@@ -51,6 +51,10 @@ class BottleneckOptions(Options):
     dropout: float = Field(0.0, ge=0, lt=1)
     #: layer indices left without an adapter
     leave_out: list[int] = Field(default_factory=list)
+    #: apply the layer's own norm inside the adapter's residual path (AdapterHub's
+    #: ``original_ln_before``); unset: off for Gemma-3, whose post-feed-forward norm sits before the
+    #: residual sum (on, there, a freshly added adapter is no identity), else the library's default
+    original_ln_before: bool | None = None
 
 
 class CompacterOptions(BottleneckOptions):
@@ -90,10 +94,17 @@ class AdapterHubMethod(PeftMethod):
         if _adapters() is None:
             raise SpecError(f"PEFT method {self.peft_type.split('_', 1)[-1].lower()} {INSTALL}", field="method")
 
-    def adapter_config(self) -> Any:
-        """The ``adapters`` config object with the options."""
+    def adapter_config(self, model: Any = None) -> Any:
+        """The ``adapters`` config object with the options (``original_ln_before`` settled for
+        ``model``)."""
         lib = _adapters()
-        return getattr(lib, self.config_name)(**self.options.model_dump())
+        values = self.options.model_dump()
+        if values["original_ln_before"] is None:
+            values.pop("original_ln_before")
+            model_type = str(getattr(getattr(model, "config", None), "model_type", ""))
+            if model_type.startswith("gemma3"):
+                values["original_ln_before"] = False
+        return getattr(lib, self.config_name)(**values)
 
     def label(self) -> str:
         """``AdapterHub SeqBnConfig``."""
@@ -110,14 +121,19 @@ class AdapterHubMethod(PeftMethod):
     def attach(self, model: Any, model_path: str) -> Any:
         """``default`` added and the only part that trains."""
         self._init(model)
-        model.add_adapter("default", config=self.adapter_config())
+        model.add_adapter("default", config=self.adapter_config(model))
         model.train_adapter("default")
         return model
 
     def record(self, model: Any) -> dict[str, Any]:
         """Options as used, with the bottleneck size."""
         hidden = int(getattr(model.config, "hidden_size", 0))
-        return {**self.options.model_dump(mode="json"), "bottleneck": hidden // self.options.reduction_factor}
+        used = self.adapter_config(model).to_dict().get("original_ln_before")
+        return {
+            **self.options.model_dump(mode="json"),
+            "original_ln_before": used,
+            "bottleneck": hidden // self.options.reduction_factor,
+        }
 
     def save(self, model: Any, folder: Path, adapters: list[str]) -> None:
         """``save_adapter`` for ``default`` (and the trained parent into ``parent/``)."""
@@ -150,7 +166,7 @@ class AdapterHubMethod(PeftMethod):
         from adapters.composition import Stack
 
         self.load(model, parent, "parent")
-        model.add_adapter("default", config=self.adapter_config())
+        model.add_adapter("default", config=self.adapter_config(model))
         model.train_adapter(Stack("parent", "default") if trainable else "default")
         model.set_active_adapters(Stack("parent", "default"))
         return model

@@ -118,6 +118,29 @@ def test_pfeiffer_dapt_trains_and_sft_stacks_on_it_in_both_arms(
         assert (sft.output_dir / "parent").is_dir() == trainable
 
 
+@pytest.mark.parametrize("name", ["houlsby", "pfeiffer", "compacter"])
+def test_a_fresh_adapter_leaves_gemma3_and_llama_nearly_unchanged(name: str, tiny_model: ResolvedModel) -> None:
+    """AdapterHub's default ``original_ln_before`` re-applies Gemma-3's post-feed-forward norm:
+    a freshly added Pfeiffer adapter then moved a tiny Gemma-3's logits by 0.44 (max |logit|
+    0.47); the method turns it off for Gemma-3."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(
+        vocab_size=128, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=1, head_dim=16, sliding_window=16,
+    )  # fmt: skip
+    gemma = Gemma3ForCausalLM(config)
+    llama = AutoModelForCausalLM.from_pretrained(tiny_model.path)
+    ids = torch.tensor([[1, 5, 9, 33, 7, 2, 11]])
+    for model in (gemma, llama):
+        model.eval()
+        with torch.no_grad():
+            before = model(ids).logits
+            after = build_method(name, {}).attach(model, "unused").eval()(ids).logits
+        assert (after - before).abs().max() < 0.05 * before.abs().max(), (name, type(model).__name__)
+
+
 def test_a_gemma3_model_takes_a_bottleneck_adapter(tmp_path: Path) -> None:
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
