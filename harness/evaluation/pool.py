@@ -60,7 +60,8 @@ def shareable(chain: list[Path], composition: str) -> str | None:
         return None
     (kind,) = kinds
     # switching needs PEFT's multi-adapter layers: methods that stack (not prompt learning, BitFit)
-    if not all(method_of_folder(folder).stackable and method_of_folder(folder).peft_backed for folder in chain):
+    methods = [method_of_folder(folder) for folder in chain]
+    if not all(method.stackable and method.peft_backed for method in methods):
         return None
     return kind if len(chain) == 1 or composition == "stacked" else None
 

@@ -15,6 +15,8 @@ An SFT adapter trained with its DAPT parent kept trainable carries the updated p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,15 +62,22 @@ def adapter_chain(system: SystemPlan, adapter_dirs: dict[str, Path]) -> list[Pat
     return chain
 
 
-def _load(base: Any, folder: Path, model: ResolvedModel, name: str, into: Any = None) -> Any:
-    """Load one adapter with its method's code (into an already built model when ``into``),
-    naming a base mismatch."""
+@contextmanager
+def _naming_mismatch(folder: Path, model: ResolvedModel) -> Iterator[None]:
+    """Turn the library's error for an adapter that does not fit the base into one naming both."""
     try:
-        return method_of_folder(folder).load(base, folder, name, into=into)
+        yield
     except (RuntimeError, ValueError, KeyError) as exc:
         if "size mismatch" in str(exc) or "not found in the base model" in str(exc) or "Target modules" in str(exc):
             raise base_model_mismatch(folder, model, exc) from None
         raise
+
+
+def _load(base: Any, folder: Path, model: ResolvedModel, name: str, into: Any = None) -> Any:
+    """Load one adapter with its method's code (into an already built model when ``into``),
+    naming a base mismatch."""
+    with _naming_mismatch(folder, model):
+        return method_of_folder(folder).load(base, folder, name, into=into)
 
 
 def merge_into_base(base: Any, folders: list[Path], model: ResolvedModel) -> Any:
@@ -80,12 +89,8 @@ def merge_into_base(base: Any, folders: list[Path], model: ResolvedModel) -> Any
                 f"adapter {folder} ({adapter_kind(folder)}) cannot be merged into the base; "
                 "use an adapter whose method merges (LoRA family, IA3, …) below another"
             )
-        try:
+        with _naming_mismatch(folder, model):  # a merge loads the adapter first, as _load does
             base = method.merge(base, folder)
-        except (RuntimeError, ValueError, KeyError) as exc:
-            if "size mismatch" in str(exc) or "not found in the base model" in str(exc):
-                raise base_model_mismatch(folder, model, exc) from None
-            raise
     return base
 
 

@@ -151,16 +151,6 @@ def _loader(cls: Any) -> PeftMethod:
         return cls.__new__(cls)
 
 
-def mergeable(folder: Path) -> bool:
-    """Whether the adapter in ``folder`` can be merged into the base weights."""
-    return bool(method_of_folder(folder).mergeable)
-
-
-def stackable(folder: Path) -> bool:
-    """Whether adapters like the one in ``folder`` can be active together in one model."""
-    return bool(method_of_folder(folder).stackable)
-
-
 def compute_dtype(value: str, precision: str) -> str:
     """QLoRA's 4-bit matmul dtype: ``auto`` follows the run's precision (bitsandbytes' kernels
     do not see ``torch.autocast``, so bf16 precision needs a bf16 compute dtype)."""

@@ -44,11 +44,13 @@ def adapter_stage(
         resolve_adapter(plan, trainer_cls, registry)
     harness_loop = bool(getattr(trainer_cls, "uses_harness_training", False))
     method_ref = ComponentRef(name=plan.method, options=plan.options)
-    method_label = ""
+    # the method component, built once with the plan's resolved options: the trainer uses it and
+    # the stage records its label
+    method = None
     if harness_loop:
         from harness.training.methods import build_method
 
-        method_label = build_method(plan.method, plan.options, registry).label()
+        method = build_method(plan.method, plan.options, registry)
     spec = loaded.spec
     section = getattr(spec, plan.role)
     launcher = {
@@ -107,11 +109,8 @@ def adapter_stage(
             seed=spec.seed,
             init_adapters={"dapt": (paths["parent"], plan.parent_trainable)} if plan.parent else {},
             precision=loaded.precision.name,
+            peft=method,
         )
-        if harness_loop:
-            from harness.training.methods import build_method
-
-            job.peft = build_method(plan.method, plan.options, registry)
         trainer = registry.build("trainers", ref)
         if section.launcher == "accelerate":
             from harness.training.launch import launch
@@ -126,7 +125,7 @@ def adapter_stage(
         return {
             "role": plan.role,
             "method": plan.method,
-            "method_label": method_label,
+            "method_label": method.label() if method is not None else "",
             "method_options": meta.get("method_options", plan.method_options),
             "parent": plan.parent,
             "parent_trainable": plan.parent_trainable,
