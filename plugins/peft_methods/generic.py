@@ -2,16 +2,29 @@
 
 PEFT ships many more tuners than the harness names itself (VeRA, OFT, BOFT, FourierFT, HRA, BEFT,
 LN tuning, VB-LoRA, …).  :func:`tuner_methods` makes a :class:`harness.components.PeftMethod` for
-each config class in ``peft.mapping.PEFT_TYPE_TO_CONFIG_MAPPING``: its options are the config's
-own fields (an unknown option lists them), its values are checked by building the config when the
-spec is validated, and its leaderboard label names the config class.  ``method: peft`` with
-``method_options: {tuner: VeraConfig, …}`` reaches the same tuners by class name.
+each PEFT type: its options are the config's own fields (an unknown option lists them), its values
+are checked by building the config when the spec is validated, and its leaderboard label names the
+config class.  ``method: peft`` with ``method_options: {tuner: VeraConfig, …}`` reaches the same
+tuners by class name.
+
+Importing ``peft`` takes seconds (it imports torch and transformers), and every command builds the
+plugin registry, so registering the tuners must not import it.  The PEFT types are read from
+peft's own ``utils/peft_types.py`` without running it (:func:`peft_types`; once ``peft`` is
+imported, its live mapping is used instead, which also holds tuners registered at run time), and
+each tuner class's peft-derived attributes (``Options``, ``config_name``, ``prompt_learning``,
+``stackable``, ``mergeable``, ``list_options``, ``description``) are computed on first use
+(:class:`_FromConfig`).
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import ConfigDict, create_model
@@ -49,6 +62,40 @@ def _config_classes() -> dict[str, Any]:
     return {str(getattr(kind, "value", kind)): cls for kind, cls in PEFT_TYPE_TO_CONFIG_MAPPING.items()}
 
 
+def _types_from_source() -> list[str] | None:
+    """The members of ``peft.utils.peft_types.PeftType``, read from the installed source without
+    importing ``peft`` (``None`` when peft is not installed or the file is not laid out so)."""
+    spec = importlib.util.find_spec("peft")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    source = Path(next(iter(spec.submodule_search_locations))) / "utils" / "peft_types.py"
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "PeftType":
+            values = [
+                item.value.value
+                for item in node.body
+                if isinstance(item, ast.Assign)
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, str)
+            ]
+            return values or None
+    return None
+
+
+def peft_types() -> list[str]:
+    """Every PEFT type (``LORA``, ``VERA``, ``LN_TUNING`` …), sorted; imports ``peft`` only when
+    its source cannot be read."""
+    if "peft" not in sys.modules:
+        found = _types_from_source()
+        if found is not None:
+            return sorted(found)
+    return sorted(_config_classes())
+
+
 def _fields(config_cls: Any) -> dict[str, Any]:
     """Option name → default, for the config's own fields."""
     out: dict[str, Any] = {}
@@ -68,6 +115,40 @@ def _is_prompt_learning(config_cls: Any) -> bool:
     from peft import PromptLearningConfig
 
     return issubclass(config_cls, PromptLearningConfig)
+
+
+class _FromConfig:
+    """A class attribute computed from the tuner's peft config class on first read (from the class
+    or an instance), then stored on the class that was asked."""
+
+    def __init__(self, compute: Callable[[Any, str], Any]) -> None:
+        self.compute = compute
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        kind = owner.peft_type  # type: ignore[attr-defined]
+        if not kind:
+            raise AttributeError(self.name)
+        value = self.compute(_config_classes()[kind], kind)
+        setattr(owner, self.name, value)
+        return value
+
+
+def _options_of(config_cls: Any, kind: str) -> type[Options]:
+    fields = _fields(config_cls)
+    return create_model(
+        f"{config_cls.__name__}Options",
+        __base__=Options,
+        __doc__=f"The fields of peft's {config_cls.__name__}.",
+        **{name: (Any, default) for name, default in fields.items()},
+    )
+
+
+def _list_options_of(config_cls: Any, kind: str) -> frozenset[str]:
+    return frozenset(n for n in _fields(config_cls) if n.endswith("modules") or n.startswith("layers_to"))
 
 
 class PeftTuner(PeftMethod):
@@ -116,33 +197,25 @@ class PeftTuner(PeftMethod):
 
 @functools.cache
 def tuner_class(kind: str) -> type[PeftTuner]:
-    """The method class for the PEFT type ``kind`` (``VERA``, ``OFT`` …)."""
-    classes = _config_classes()
-    if kind not in classes:
-        raise SpecError(f"unknown PEFT type {kind!r}; peft {_peft_version()} has: {', '.join(sorted(classes))}")
-    config_cls = classes[kind]
-    fields = _fields(config_cls)
-    options = create_model(
-        f"{config_cls.__name__}Options",
-        __base__=Options,
-        __doc__=f"The fields of peft's {config_cls.__name__}.",
-        **{name: (Any, default) for name, default in fields.items()},
-    )
-    prompt = _is_prompt_learning(config_cls)
+    """The method class for the PEFT type ``kind`` (``VERA``, ``OFT`` …); its peft-derived
+    attributes are read from the config class on first use."""
+    kinds = peft_types()
+    if kind not in kinds:
+        raise SpecError(f"unknown PEFT type {kind!r}; peft {_peft_version()} has: {', '.join(kinds)}")
     return type(
-        f"{config_cls.__name__}Method",
+        f"{kind.title().replace('_', '')}Method",
         (PeftTuner,),
         {
-            "__doc__": f"peft's {config_cls.__name__} as a harness method.",
+            "__doc__": f"peft's {kind} tuner as a harness method.",
             "__module__": __name__,
-            "Options": options,
-            "config_name": config_cls.__name__,
             "peft_type": kind,
-            "description": f"PEFT {config_cls.__name__} (options: its fields)",
-            "prompt_learning": prompt,
-            "stackable": not prompt and kind not in NOT_STACKABLE,
-            "mergeable": not prompt and kind not in NOT_MERGEABLE,
-            "list_options": frozenset(n for n in fields if n.endswith("modules") or n.startswith("layers_to")),
+            "Options": _FromConfig(_options_of),
+            "config_name": _FromConfig(lambda cfg, _: cfg.__name__),
+            "description": _FromConfig(lambda cfg, _: f"PEFT {cfg.__name__} (options: its fields)"),
+            "prompt_learning": _FromConfig(lambda cfg, _: _is_prompt_learning(cfg)),
+            "stackable": _FromConfig(lambda cfg, k: not _is_prompt_learning(cfg) and k not in NOT_STACKABLE),
+            "mergeable": _FromConfig(lambda cfg, k: not _is_prompt_learning(cfg) and k not in NOT_MERGEABLE),
+            "list_options": _FromConfig(_list_options_of),
         },
     )
 
@@ -150,11 +223,7 @@ def tuner_class(kind: str) -> type[PeftTuner]:
 def tuner_methods(skip: set[str]) -> dict[str, type[PeftTuner]]:
     """Method name (the PEFT type in lower case: ``vera``, ``ln_tuning``) → class, for every
     PEFT type not in ``skip`` (the types a dedicated method covers) or :data:`UNSUPPORTED`."""
-    return {
-        kind.lower(): tuner_class(kind)
-        for kind in sorted(_config_classes())
-        if kind not in skip and kind not in UNSUPPORTED
-    }
+    return {kind.lower(): tuner_class(kind) for kind in peft_types() if kind not in skip and kind not in UNSUPPORTED}
 
 
 class AnyTunerOptions(Options):
@@ -220,6 +289,9 @@ class AnyTuner(PeftTuner):
 
 
 def _peft_version() -> str:
-    import peft
+    import importlib.metadata
 
-    return str(peft.__version__)
+    try:
+        return importlib.metadata.version("peft")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"

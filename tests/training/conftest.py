@@ -127,3 +127,79 @@ def run_stage_here(stage: Stage, paths: dict[str, Path], root: Path) -> dict[str
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = StageContext(stage=stage.name, workdir=workdir, scratch=scratch, base_dir=root)
     return stage.execute(ctx, paths)
+
+
+def comparison_on_tiny(spec: Path, folder: Path) -> Path:
+    """A method-comparison spec as it ships (its methods, options and per-method rates) moved onto
+    the tiny LLaMA, three laws and three training steps, for running end to end in a test."""
+    import yaml
+
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["model"] = {"id": "tiny-llama", "sources": ["tiny"], "dtype": "float32"}
+    data["corpus"]["sources"] = [
+        {"name": "snapshot", "options": {"include": ["1_280521.txt", "LAmp_070621.txt", "103_220321.txt"]}}
+    ]
+    data["corpus"]["split"] = {"validation_fraction": 0.05}
+    data["corpus"]["blocks"] = {"block_size": 64}
+    data["dapt"]["hyperparameters"]["per_device_train_batch_size"] = 4
+    data["dapt"]["hyperparameters"]["gradient_accumulation_steps"] = 1
+    data["dapt"]["hyperparameters"]["warmup_ratio"] = 0.0
+    # fp32: one step's change to a tiny random model can vanish in bf16 logits
+    data["precision"] = "fp32"
+    data["profiles"] = {
+        "cpu": {
+            "corpus": {"blocks": {"max_train_blocks": 8, "max_validation_blocks": 4}},
+            "dapt": {"budget": {"max_steps": 3}},
+            "evaluation": {"task_limits": {"mx_legal_ppl": 3, "mx_legal_law_id": 3}},
+        }
+    }
+    data["report"] = {"formats": ["md", "csv"]}
+    out = folder / spec.name
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def check_comparison_run(spec: Path, out: Path) -> list[str]:
+    """Run ``spec`` (from :func:`comparison_on_tiny`) twice: every method trains, saves, reloads
+    for evaluation and is scored, and the rerun comes wholly from the stage cache.  Returns the
+    methods."""
+    import math
+
+    import yaml
+
+    from harness.cli import main
+    from harness.training.meta import read_meta
+
+    name = yaml.safe_load(spec.read_text(encoding="utf-8"))["name"]
+    methods = yaml.safe_load(spec.read_text(encoding="utf-8"))["dapt"]["method"]
+    assert main(["run", str(spec), "--out", str(out), "--run-id", "first", "--profile", "cpu"]) == 0
+    run = out / name / "first"
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    systems = [s["name"] for s in manifest["systems"]]
+    assert systems[0] == "base" and set(systems[1:]) == {f"base+{a}" for a in manifest["adapters"]}
+    trained = []
+    for adapter, record in manifest["adapters"].items():
+        meta = read_meta(run / "adapters" / adapter)
+        assert adapter.startswith(f"dapt[method={meta['method']}"), (adapter, meta["method"])
+        assert record["efficiency"]["trainable_params"] > 0
+        trained.append(meta["method"])
+    assert sorted(set(trained)) == sorted(methods)
+    scores = {}
+    for system in systems:
+        results = json.loads((run / "results" / system / "results.json").read_text(encoding="utf-8"))
+        scores[system] = results["tasks"]["mx_legal_ppl"]["metrics"]["word_perplexity"]["value"]
+        assert math.isfinite(scores[system]) and scores[system] > 1, (system, scores[system])
+    # each adapted system scores apart from the base: its trained adapter was loaded
+    assert all(scores[s] != scores["base"] for s in systems[1:]), scores
+
+    def rows(run_id: str) -> list[dict[str, str]]:
+        import csv
+
+        with open(out / name / run_id / "leaderboard.csv", newline="", encoding="utf-8") as handle:
+            return [{k: v for k, v in row.items() if k != "run"} for row in csv.DictReader(handle)]
+
+    assert main(["run", str(spec), "--out", str(out), "--run-id", "second", "--profile", "cpu"]) == 0
+    again = json.loads((out / name / "second" / "manifest.json").read_text(encoding="utf-8"))
+    assert again["executed"] == [], again["executed"]
+    assert rows("second") == rows("first")
+    return list(methods)

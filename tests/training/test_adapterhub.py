@@ -183,3 +183,14 @@ def test_the_smoke_spec_runs_with_pfeiffer_adapters_and_stacks_them(tmp_path: Pa
     # the rerun comes from the stage cache
     assert main(["run", str(spec), "--out", str(out), "--run-id", "q", "--profile", "cpu", "--limit", "2"]) == 0
     assert json.loads((out / "smoke" / "q" / "manifest.json").read_text())["executed"] == []
+
+
+@pytest.mark.slow
+def test_the_bottleneck_comparison_spec_runs_through_the_stage_cache(tmp_path: Path, session_cache: Path) -> None:
+    """``benchmarks/mx_legal_peft_methods_adapterhub.yaml`` on the tiny model: Houlsby, Pfeiffer
+    and Compacter train, save, reload for evaluation and score; a rerun comes from the cache."""
+    from tests.training.conftest import check_comparison_run, comparison_on_tiny
+
+    repo = Path(__file__).resolve().parents[2]
+    spec = comparison_on_tiny(repo / "benchmarks" / "mx_legal_peft_methods_adapterhub.yaml", tmp_path)
+    assert check_comparison_run(spec, tmp_path / "runs") == ["houlsby", "pfeiffer", "compacter"]

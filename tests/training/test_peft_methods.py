@@ -37,6 +37,33 @@ def test_the_family_holds_the_builtins_and_every_peft_tuner() -> None:
         assert covered or value.lower() in names or value in UNSUPPORTED, value
 
 
+def test_the_registry_builds_without_importing_peft() -> None:
+    """Every command builds the registry; importing peft (seconds: torch, transformers) is left
+    to the commands that train or load an adapter.  The tuner names read from peft's source are
+    the live mapping's, and a tuner's peft-derived attributes appear on first use."""
+    code = (
+        "import sys\n"
+        "from harness.plugins import load_registry\n"
+        "reg = load_registry()\n"
+        "assert 'vera' in reg.components['peft_methods'], sorted(reg.components['peft_methods'])\n"
+        "heavy = sorted(m for m in ('peft', 'torch', 'transformers') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "from harness_plugins.peft_methods.generic import peft_types\n"
+        "from_source = peft_types()\n"
+        "cls = reg.get('peft_methods', 'vera').cls\n"
+        "assert cls.config_name == 'VeraConfig' and 'r' in cls.Options.model_fields\n"
+        "assert 'peft' in sys.modules\n"
+        "from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING as M\n"
+        "live = sorted(str(getattr(k, 'value', k)) for k in M)\n"
+        "assert from_source == live, (from_source, live)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "HARNESS_DISABLE_PLUGINS": ""}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")
+
+
 def test_a_tuner_takes_its_config_fields_and_names_the_valid_ones() -> None:
     assert resolve_options("vera", {"r": 4})["r"] == 4
     with pytest.raises(SpecError) as info:
@@ -324,3 +351,14 @@ def test_adapterhub_methods_say_what_to_install_without_the_library() -> None:
     assert {"houlsby", "pfeiffer", "compacter"} <= set(method_names())
     with pytest.raises(SpecError, match=r"harness\[adapterhub\].*transformers ~=4.57.6"):
         build_method("pfeiffer", {})
+
+
+@pytest.mark.slow
+def test_every_method_of_the_comparison_spec_runs_through_the_stage_cache(tmp_path: Path, session_cache: Path) -> None:
+    """``benchmarks/mx_legal_peft_methods.yaml`` on the tiny model: each of its methods trains,
+    saves, is reloaded and scored, and a rerun comes from the cache."""
+    from tests.training.conftest import check_comparison_run, comparison_on_tiny
+
+    spec = comparison_on_tiny(REPO / "benchmarks" / "mx_legal_peft_methods.yaml", tmp_path)
+    methods = check_comparison_run(spec, tmp_path / "runs")
+    assert len(methods) == 11
