@@ -118,10 +118,16 @@ def training_arguments(
 
     ``precision`` bf16/fp16 is the Trainer's mixed precision: autocast around the forward pass,
     master weights and optimizer states in the dtype the model was loaded in."""
+    import os
+
     import torch
 
     from harness.precision import trainer_flags
 
+    # transformers 4.x's TrainingArguments writes its mixed precision into the process environment
+    # (ACCELERATE_MIXED_PRECISION) and takes it back as the next one's default, so an fp32 training
+    # after a bf16 one in the same process ran under bf16 autocast: set it to this run's precision
+    os.environ["ACCELERATE_MIXED_PRECISION"] = precision if precision in ("bf16", "fp16") else "no"
     eval_steps = hp["eval_steps"] if has_eval else None
     # a checkpoint every 10% of the run but at most every 50 steps' worth of loss on a crash:
     # frequent saves cost real time on short CPU runs (the Trainer also saves at the last step)
