@@ -61,11 +61,35 @@ def _noised(model_path: Path, name: str, folder: Path, seed: int) -> tuple[Path,
 IDS = torch.tensor([[1, 5, 9, 33, 7, 2, 11]])
 
 
+@pytest.fixture(scope="module")
+def tiny_gemma3(tiny_model: ResolvedModel, tmp_path_factory: pytest.TempPathFactory) -> ResolvedModel:
+    """A two-layer Gemma-3 saved as a model folder (the tiny LLaMA's tokenizer beside it)."""
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(
+        vocab_size=1024, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=1, head_dim=16, sliding_window=16,
+    )  # fmt: skip
+    folder = tmp_path_factory.mktemp("tiny-gemma3")
+    Gemma3ForCausalLM(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_model.path).save_pretrained(folder)
+    return ResolvedModel("tiny-gemma3", folder, "local", "", "tiny-gemma3")
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
 @pytest.mark.parametrize("name", ["houlsby", "pfeiffer", "compacter"])
-def test_saved_adapters_load_to_the_same_model_and_stack(name: str, tiny_model: ResolvedModel, tmp_path: Path) -> None:
+def test_saved_adapters_load_to_the_same_model_and_stack(
+    name: str, arch: str, tiny_model: ResolvedModel, tiny_gemma3: ResolvedModel, tmp_path: Path
+) -> None:
+    """Saved, loaded and composed by the harness (one adapter, and two as a ``Stack``) on LLaMA
+    and Gemma-3 alike: the same logits as training left and as AdapterHub's own ``Stack``."""
     from adapters.composition import Stack
 
     from harness.training.compose import compose, load_base
+
+    if arch == "gemma3":
+        tiny_model = tiny_gemma3
 
     lower, lower_logits = _noised(tiny_model.path, name, tmp_path / "lower", 1)
     upper, _ = _noised(tiny_model.path, name, tmp_path / "upper", 2)
