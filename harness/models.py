@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from harness.spec.load import LoadedSpec
 
 
+def transformers_major() -> int:
+    """The installed transformers' major version (5 by default; 4 in the AdapterHub environment,
+    where the Gemma tokenizer and the warm-up argument need the older line's handling)."""
+    import transformers
+
+    return int(transformers.__version__.split(".", 1)[0])
+
+
 def resolve_model(loaded: LoadedSpec, registry: Registry) -> ResolvedModel:
     """The first source that has ``model.id`` wins; none → an error saying how to provide it."""
     section = loaded.spec.model

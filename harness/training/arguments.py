@@ -185,8 +185,8 @@ def _warmup(value: float) -> dict[str, Any]:
     """Warm-up as this transformers takes it: a float below 1 is a ratio of ``warmup_steps`` in
     transformers 5 (which deprecates ``warmup_ratio``); 4.x wants ``warmup_ratio`` for that (the
     AdapterHub environment runs 4.57)."""
-    import transformers
+    from harness.models import transformers_major
 
-    if int(transformers.__version__.split(".")[0]) < 5 and 0 < value < 1:
+    if transformers_major() < 5 and 0 < value < 1:
         return {"warmup_ratio": float(value)}
     return {"warmup_steps": value}

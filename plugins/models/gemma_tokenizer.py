@@ -19,6 +19,8 @@ the ids transformers 5's own conversion gives.
 from __future__ import annotations
 
 import json
+import mmap
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +30,30 @@ CONTROL, USER_DEFINED = 3, 4
 
 def needs_rebuild() -> bool:
     """True where the running transformers converts Gemma's GGUF tokenizer wrongly (4.x)."""
-    import transformers
+    from harness.models import transformers_major
 
-    return int(transformers.__version__.split(".", 1)[0]) < 5
+    return transformers_major() < 5
+
+
+#: the model object's type as ``tokenizers`` writes it (``"model": {"type": "BPE", …``)
+_MODEL_TYPE = re.compile(rb'"model"\s*:\s*\{\s*"type"\s*:\s*"(\w+)"')
 
 
 def is_sound(folder: Path) -> bool:
     """A saved Gemma tokenizer is the BPE the model was trained with, not a Unigram rebuilt
-    from the file's scores (what transformers 4.x writes)."""
+    from the file's scores (what transformers 4.x writes).
+
+    Every resolution of the model asks, and parsing Gemma's 33 MB ``tokenizer.json`` takes about
+    a second, so the model's type is searched for in the raw file first (tens of milliseconds);
+    the file is parsed only when it is not written that way."""
     path = folder / "tokenizer.json"
     try:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            found = _MODEL_TYPE.search(data)
+            kind = found.group(1) if found is not None else None
+            del found  # a match holds the mapping open
+        if kind is not None:
+            return kind == b"BPE"
         model = json.loads(path.read_text(encoding="utf-8")).get("model", {})
     except (OSError, ValueError):
         return False
@@ -69,11 +85,10 @@ def _metadata(gguf_path: Path) -> dict[str, Any]:
     return out
 
 
-def _merges(tokens: list[str]) -> list[tuple[str, str]]:
+def _merges(tokens: list[str], vocab: dict[str, int]) -> list[tuple[str, str]]:
     """Every split of a token into two vocabulary pieces, best (earliest token) first; among the
     splits of one token, by the pieces' ids (transformers 5's ``generate_merges`` with the
     negated position as score)."""
-    vocab = {token: index for index, token in enumerate(tokens)}
     found: list[tuple[int, int, int, str, str]] = []
     for position, token in enumerate(tokens):
         local = []
@@ -104,7 +119,9 @@ def build(gguf_path: Path) -> Any:
         return tokens[int(index)] if index is not None else default
 
     unk = named("unknown", "<unk>")
-    backend = Tokenizer(BPE(vocab=vocab, merges=_merges(tokens), fuse_unk=True, unk_token=unk, byte_fallback=True))
+    backend = Tokenizer(
+        BPE(vocab=vocab, merges=_merges(tokens, vocab), fuse_unk=True, unk_token=unk, byte_fallback=True)
+    )
     backend.pre_tokenizer = pre_tokenizers.Split(pattern=" ", behavior="merged_with_previous", invert=False)
     backend.normalizer = normalizers.Replace(" ", "▁")
     backend.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()])

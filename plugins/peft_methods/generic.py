@@ -62,9 +62,11 @@ def _config_classes() -> dict[str, Any]:
     return {str(getattr(kind, "value", kind)): cls for kind, cls in PEFT_TYPE_TO_CONFIG_MAPPING.items()}
 
 
-def _types_from_source() -> list[str] | None:
+@functools.cache
+def _types_from_source() -> tuple[str, ...] | None:
     """The members of ``peft.utils.peft_types.PeftType``, read from the installed source without
-    importing ``peft`` (``None`` when peft is not installed or the file is not laid out so)."""
+    importing ``peft`` (``None`` when peft is not installed or the file is not laid out so); read
+    once per process (registering the tuners asks once per tuner)."""
     spec = importlib.util.find_spec("peft")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -82,7 +84,7 @@ def _types_from_source() -> list[str] | None:
                 and isinstance(item.value, ast.Constant)
                 and isinstance(item.value.value, str)
             ]
-            return values or None
+            return tuple(values) or None
     return None
 
 

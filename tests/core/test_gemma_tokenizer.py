@@ -86,6 +86,15 @@ def test_a_cached_folder_with_a_unigram_tokenizer_is_rebuilt(
     (folder / "config.json").write_text("{}")
     (folder / "tokenizer.json").write_text(json.dumps({"model": {"type": "Unigram", "vocab": []}}))
     assert not gemma_tokenizer.is_sound(folder)
+    # written with the model's keys in another order: the file is parsed instead
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tokenizer.json").write_text(json.dumps({"model": {"dropout": None, "type": "BPE"}}))
+    assert gemma_tokenizer.is_sound(other)
+    (other / "tokenizer.json").write_text(json.dumps({"model": {"vocab": [], "type": "Unigram"}}))
+    assert not gemma_tokenizer.is_sound(other)
+    (other / "tokenizer.json").write_text("")
+    assert not gemma_tokenizer.is_sound(other)
     rebuilt: list[Path] = []
 
     def fake_dequantize(_package: object, target: Path) -> None:

@@ -170,8 +170,8 @@ def check_comparison_run(spec: Path, out: Path) -> list[str]:
     from harness.cli import main
     from harness.training.meta import read_meta
 
-    name = yaml.safe_load(spec.read_text(encoding="utf-8"))["name"]
-    methods = yaml.safe_load(spec.read_text(encoding="utf-8"))["dapt"]["method"]
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    name, methods = data["name"], data["dapt"]["method"]
     assert main(["run", str(spec), "--out", str(out), "--run-id", "first", "--profile", "cpu"]) == 0
     run = out / name / "first"
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
